@@ -44,6 +44,9 @@ export const ERROR_CODES = {
   // Validity.
   'invalid-certificate': 'the certificate did not pass validation',
   internal: 'an internal error; please report it',
+  // Session security, added later (appended so that earlier exit statuses stay).
+  'private-key-refused':
+    'a private key is sent only to a paired peer, in the encrypted session, on request for it',
 } as const;
 
 /** A stable error code from the closed set. */
