@@ -45,7 +45,10 @@ export function fromSchema<T>(schema: Schema<T>): fc.Arbitrary<T> {
   const out = ((): fc.Arbitrary<unknown> => {
     switch (s.kind) {
       case 'uint':
-        return fc.oneof(fc.integer({ min: 0, max: Math.min(s.max, 1000) }), fc.constant(s.max));
+        return fc.oneof(
+          fc.integer({ min: s.min, max: Math.min(s.max, s.min + 1000) }),
+          fc.constant(s.max),
+        );
       case 'int':
         return fc.oneof(fc.integer({ min: -1000, max: 1000 }), fc.maxSafeInteger());
       case 'bool':
@@ -68,7 +71,8 @@ export function fromSchema<T>(schema: Schema<T>): fc.Arbitrary<T> {
         const required: Record<string, fc.Arbitrary<unknown>> = {};
         for (const f of s.fields) required[f.prop] = fromSchema(f.schema);
         const requiredKeys = s.fields.filter((f) => !f.optional).map((f) => f.prop);
-        return fc.record(required, { requiredKeys });
+        // fast-check builds null-prototype records; decoded records are plain objects.
+        return fc.record(required, { requiredKeys }).map((r) => ({ ...r }));
       }
     }
   })();

@@ -7,6 +7,7 @@
  * 128 and up extensions a receiver may skip (spec/protocol.md, "Unknown types").
  */
 
+import { DEFAULT_LIMITS, MIN_FRAME_BYTES } from '../wire/limits.ts';
 import {
   errorCode,
   item,
@@ -40,6 +41,7 @@ export const MAX_OVERFLOW_CANDIDATES = 16;
 export const MAX_REQUEST_ID = 0xffff_ffff;
 
 const requestId = uint(MAX_REQUEST_ID);
+const MAX_FRAME_BYTES = DEFAULT_LIMITS.maxFrameBytes;
 
 /** Store orders a listing can use (MISSION: store order, use, subject, contact name). */
 export const listOrder = enumOf<'store' | 'use' | 'subject' | 'contact'>({
@@ -82,7 +84,7 @@ export const MESSAGES = {
       versions: req(0, tuple(uint(0xffff), uint(0xffff)), 'lowest and highest version spoken'),
       capabilities: req(1, arrayOf(text(64), 32), 'optional features the sender offers'),
       summary: req(2, storeSummary, 'the sender store: counts, room and digest'),
-      maxFrame: req(3, uint(), 'largest frame the sender accepts, 4096..262144 bytes'),
+      maxFrame: req(3, uint(MAX_FRAME_BYTES, MIN_FRAME_BYTES), 'largest frame the sender accepts'),
       sync: req(4, syncStart, 'whether the sender starts a reconcile by itself'),
       name: opt(5, text(MAX_NAME_BYTES), 'a device name to show the user'),
     }),
@@ -109,7 +111,7 @@ export const MESSAGES = {
       order: req(1, listOrder, 'sort order'),
       filter: req(2, selectionFilter, 'all, or only what the requester lacks'),
       cursor: opt(3, bytes(1, 256), 'from a previous page; absent for the first page'),
-      limit: req(4, uint(MAX_PAGE_ENTRIES), 'most entries wanted in the page, 1..512'),
+      limit: req(4, uint(MAX_PAGE_ENTRIES, 1), 'most entries wanted in the page'),
     }),
   },
   'list-page': {

@@ -13,7 +13,7 @@ import type { CborKey, CborValue } from '../wire/cbor.ts';
 
 /** What a schema accepts, for generators and documentation. */
 export type SchemaShape =
-  | { readonly kind: 'uint'; readonly max: number }
+  | { readonly kind: 'uint'; readonly min: number; readonly max: number }
   | { readonly kind: 'int' }
   | { readonly kind: 'bool' }
   | { readonly kind: 'bytes'; readonly min: number; readonly max: number }
@@ -54,13 +54,13 @@ function malformed(path: string, expected: string, value: CborValue): never {
   throw new CertsyncError('malformed-message', `${path}: expected ${expected}, got ${got}`);
 }
 
-/** An unsigned integer up to `max` (at most 2^53 − 1). */
-export function uint(max: number = Number.MAX_SAFE_INTEGER): Schema<number> {
+/** An unsigned integer from `min` to `max` (at most 2^53 − 1). */
+export function uint(max: number = Number.MAX_SAFE_INTEGER, min = 0): Schema<number> {
   return {
-    shape: { kind: 'uint', max },
-    cddl: max === Number.MAX_SAFE_INTEGER ? 'uint' : `0..${max}`,
+    shape: { kind: 'uint', min, max },
+    cddl: max === Number.MAX_SAFE_INTEGER && min === 0 ? 'uint' : `${min}..${max}`,
     decode: (v, path) =>
-      typeof v === 'number' && v >= 0 && v <= max ? v : malformed(path, `0..${max}`, v),
+      typeof v === 'number' && v >= min && v <= max ? v : malformed(path, `${min}..${max}`, v),
     encode: (v) => v,
   };
 }
