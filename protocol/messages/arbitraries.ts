@@ -72,7 +72,11 @@ export function fromSchema<T>(schema: Schema<T>): fc.Arbitrary<T> {
         for (const f of s.fields) required[f.prop] = fromSchema(f.schema);
         const requiredKeys = s.fields.filter((f) => !f.optional).map((f) => f.prop);
         // fast-check builds null-prototype records; decoded records are plain objects.
-        return fc.record(required, { requiredKeys }).map((r) => ({ ...r }));
+        const check = s.check as ((v: unknown) => boolean) | undefined;
+        return fc
+          .record(required, { requiredKeys })
+          .map((r) => ({ ...r }))
+          .filter((r) => check === undefined || check(r));
       }
     }
   })();

@@ -36,7 +36,8 @@ function fieldLine(f: FieldInfo): string {
 
 function recordRule(r: RecordSchema<unknown>): string {
   const lines = r.fields.map((f) => fieldLine(f));
-  return [`${r.name} = {`, ...lines, '  * uint => any,', '}'].join('\n');
+  const rule = r.rule ? [`; Rule: ${r.rule.doc}.`] : [];
+  return [...rule, `${r.name} = {`, ...lines, '  * uint => any,', '}'].join('\n');
 }
 
 /** The CDDL of every message, record and envelope of protocol version 1. */

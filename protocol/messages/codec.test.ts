@@ -222,11 +222,11 @@ test('encoding a message over the frame limit fails with frame-too-large', () =>
     seq: 0,
     tombstones: [],
     items: [0, 1].map(() => ({
-      kind: 'certificate' as const,
+      kind: 'cert' as const,
       der,
       pinned: false,
       clock: 1,
-      origin: id(1),
+      origin: new Uint8Array(16),
       addedAt: 0,
       useCount: 0,
     })),
@@ -235,4 +235,25 @@ test('encoding a message over the frame limit fails with frame-too-large', () =>
     () => encodeMessage(1, items, L),
     (e: unknown) => isCertsyncError(e) && e.code === 'frame-too-large',
   );
+});
+
+test('an item carries exactly one of its DER bytes and its id', () => {
+  const base = {
+    kind: 'cert' as const,
+    pinned: false,
+    clock: 1,
+    origin: new Uint8Array(16),
+  };
+  const batch = (entry: Record<string, unknown>): Message =>
+    ({ type: 'items', id: 1, seq: 0, tombstones: [], items: [entry] }) as Message;
+  for (const entry of [base, { ...base, der: new Uint8Array(3), id: id(2) }]) {
+    rejects(encodeMessage(1, batch(entry), L), 'malformed-message', 'der and id rule');
+  }
+  for (const entry of [
+    { ...base, der: new Uint8Array(3) },
+    { ...base, id: id(2) },
+  ]) {
+    const d = decodeFrame(encodeMessage(1, batch(entry), L), L);
+    assert.deepEqual(d.kind === 'message' && d.message, batch(entry));
+  }
 });

@@ -48,32 +48,39 @@ export const MAX_EMAILS = 32;
 export const itemId = bytes(32, 32);
 
 /** What an item is. `key` (a private key) only crosses a paired, encrypted session. */
-export const itemKind = enumOf<ItemKind>({ certificate: 0, crl: 1, key: 2 });
-/** An item kind's name. */
-export type ItemKind = 'certificate' | 'crl' | 'key';
+export const itemKind = enumOf<ItemKind>({ cert: 1, crl: 2, key: 3 });
+/** An item kind's name; `cert` and `crl` are the kinds of protocol/merge/entry.ts. */
+export type ItemKind = 'cert' | 'crl' | 'key';
+
+/** A store's 16-byte origin id (spec/reconcile.md, "Entries"). */
+export const originId = bytes(16, 16);
 
 const itemFields = {
   kind: req(0, itemKind, 'what the DER bytes hold'),
-  der: req(1, bytes(1, 196_000), 'the item byte for byte as first received'),
-  label: opt(2, text(MAX_NAME_BYTES), 'a name the user gave it'),
+  der: opt(1, bytes(1, 196_000), 'the item byte for byte as first received'),
+  label: opt(2, text(MAX_NAME_BYTES), 'a name the user gave it; absent: none'),
   pinned: req(3, bool, 'the user asked to keep it: never evicted by the lru policy'),
-  clock: req(4, uint(), 'logical clock of its last change (merge rules: spec/reconcile.md)'),
-  origin: req(5, bytes(1, 32), 'store identifier of the store that made that change'),
-  addedAt: req(6, uint(), 'when it entered the sending store, ms since 1970-01-01 UTC'),
-  useCount: req(7, uint(), 'how often the sending side used it to encrypt or verify'),
-  lastUsedAt: opt(8, uint(), 'when it was last used, ms since 1970-01-01 UTC'),
+  clock: req(4, uint(), 'Lamport clock of the version (spec/reconcile.md, "Merge rule")'),
+  origin: req(5, originId, 'origin id of the store that made the version'),
+  addedAt: opt(6, uint(), 'when it entered the sending store, ms since 1970-01-01 UTC'),
+  useCount: opt(7, uint(), 'how often the sending side used it to encrypt or verify'),
+  lastUsedAt: opt(8, uint(), 'when the sending side last used it, ms since 1970'),
+  id: opt(9, itemId, 'instead of der in a metadata-only update'),
 };
 
 /** A certificate, CRL or key with the metadata that travels with it. */
-export const item = record('item', itemFields);
+export const item = record('item', itemFields, {
+  doc: 'exactly one of der (1) and id (9) is present',
+  check: (v) => (v.der === undefined) !== (v.id === undefined),
+});
 /** A transferred item. */
 export type Item = RecordValue<typeof itemFields>;
 
 const tombstoneFields = {
   kind: req(0, itemKind, 'what the deleted item was'),
   id: req(1, itemId, 'the deleted item'),
-  clock: req(4, uint(), 'logical clock of the deletion'),
-  origin: req(5, bytes(1, 32), 'store identifier of the store that deleted it'),
+  clock: req(4, uint(), 'Lamport clock of the deletion'),
+  origin: req(5, originId, 'origin id of the store that deleted it'),
   deletedAt: req(9, uint(), 'when it was deleted, ms since 1970-01-01 UTC'),
 };
 

@@ -22,7 +22,12 @@ export type SchemaShape =
   | { readonly kind: 'array'; readonly of: Schema<unknown>; readonly max: number }
   | { readonly kind: 'tuple'; readonly of: readonly Schema<unknown>[] }
   | { readonly kind: 'nullable'; readonly of: Schema<unknown> }
-  | { readonly kind: 'record'; readonly name: string; readonly fields: readonly FieldInfo[] };
+  | {
+      readonly kind: 'record';
+      readonly name: string;
+      readonly fields: readonly FieldInfo[];
+      readonly check?: (value: never) => boolean;
+    };
 
 /** One field of a record, as generators and the CDDL writer see it. */
 export interface FieldInfo {
@@ -209,6 +214,8 @@ export type RecordValue<F extends Record<string, AnyField>> = {
 export interface RecordSchema<T> extends Schema<T> {
   readonly name: string;
   readonly fields: readonly FieldInfo[];
+  /** A rule across fields that decoding also enforces, in words and as a check. */
+  readonly rule?: { readonly doc: string; readonly check: (value: T) => boolean };
 }
 
 /**
@@ -220,6 +227,7 @@ export interface RecordSchema<T> extends Schema<T> {
 export function record<F extends Record<string, AnyField>>(
   name: string,
   fields: F,
+  rule?: { readonly doc: string; readonly check: (value: RecordValue<F>) => boolean },
 ): RecordSchema<RecordValue<F>> {
   const infos: FieldInfo[] = Object.entries(fields).map(([prop, f]) => ({
     prop,
@@ -235,7 +243,8 @@ export function record<F extends Record<string, AnyField>>(
   return {
     name,
     fields: infos,
-    shape: { kind: 'record', name, fields: infos },
+    ...(rule ? { rule } : {}),
+    shape: { kind: 'record', name, fields: infos, ...(rule ? { check: rule.check } : {}) },
     cddl: name,
     decode: (v, path) => {
       if (!(v instanceof Map)) return malformed(path, `a ${name} map`, v);
@@ -258,6 +267,9 @@ export function record<F extends Record<string, AnyField>>(
           continue;
         }
         out[f.prop] = f.schema.decode(raw, `${path}.${f.prop}`);
+      }
+      if (rule && !rule.check(out as RecordValue<F>)) {
+        throw new CertsyncError('malformed-message', `${path}: ${rule.doc}`);
       }
       return out as RecordValue<F>;
     },
