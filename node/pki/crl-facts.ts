@@ -1,0 +1,217 @@
+/**
+ * Reads from a DER CRL (RFC 5280 5) what revocation checking needs: the signed bytes, the
+ * issuer, the update times, the revoked serials, and the extensions that decide whether the
+ * CRL covers a given certificate (issuing distribution point, delta indicator, unknown
+ * critical extensions). A CRL that does not decode is refused whole, with the field named.
+ */
+import * as asn1js from 'asn1js';
+import { CertsyncError } from '../../protocol/errors.ts';
+import {
+  decodeStrict,
+  hex,
+  implicitTrue,
+  integerHex,
+  itemsOf,
+  readAlgorithm,
+  readExtensionList,
+  readGeneralNames,
+  readName,
+  readTime,
+  type DistinguishedName,
+} from './der-fields.ts';
+import type { AlgorithmId } from './signature.ts';
+
+/** One revoked certificate. */
+export interface RevokedEntry {
+  readonly date: Date;
+  /** RFC 5280 5.3.1 reason name, when the entry gives one. */
+  readonly reason?: string;
+}
+
+/** The issuing distribution point (RFC 5280 5.2.5): which certificates the CRL covers. */
+export interface CrlScope {
+  readonly uris: readonly string[];
+  readonly onlyUserCerts: boolean;
+  readonly onlyCaCerts: boolean;
+  readonly onlySomeReasons: boolean;
+  readonly indirect: boolean;
+  readonly onlyAttributeCerts: boolean;
+}
+
+/** The facts about one CRL that revocation checking reads. */
+export interface CrlFacts {
+  readonly der: Uint8Array;
+  readonly tbs: Uint8Array;
+  readonly signatureAlgorithm: AlgorithmId;
+  readonly algorithmsAgree: boolean;
+  readonly signature: Uint8Array;
+  readonly issuer: DistinguishedName;
+  readonly thisUpdate: Date;
+  readonly nextUpdate?: Date;
+  /** Revoked serials (INTEGER content bytes as hex) and their entries. */
+  readonly revoked: ReadonlyMap<string, RevokedEntry>;
+  readonly authorityKeyId?: string;
+  /** A delta CRL (RFC 5280 5.2.4); certsync uses only complete CRLs. */
+  readonly isDelta: boolean;
+  readonly scope?: CrlScope;
+  /** Critical CRL or entry extensions certsync does not understand (the CRL is then unusable). */
+  readonly unknownCritical: readonly string[];
+  readonly duplicateExtensions: readonly string[];
+}
+
+/** At most this many entries are read from one CRL; a longer one is refused as hostile. */
+export const MAX_CRL_ENTRIES = 1_000_000;
+
+const REASONS = [
+  'unspecified',
+  'keyCompromise',
+  'cACompromise',
+  'affiliationChanged',
+  'superseded',
+  'cessationOfOperation',
+  'certificateHold',
+  '',
+  'removeFromCRL',
+  'privilegeWithdrawn',
+  'aACompromise',
+];
+const CRL_EXTS = new Set(['2.5.29.35', '2.5.29.20', '2.5.29.28', '2.5.29.27', '2.5.29.18']);
+const ENTRY_EXTS = new Set(['2.5.29.21', '2.5.29.24']);
+
+function malformed(what: string, cause?: unknown): CertsyncError {
+  return new CertsyncError('bad-crl', `CRL is malformed: ${what}`, { cause });
+}
+
+/**
+ * Reads a DER CRL.
+ * @throws CertsyncError `bad-crl` naming the field that does not decode, or when the CRL
+ *   holds more than {@link MAX_CRL_ENTRIES} entries
+ */
+export function readCrl(der: Uint8Array): CrlFacts {
+  const outer = decodeStrict(der, 'not a DER CertificateList', malformed);
+  const [tbsBlock, algBlock, sigBlock] = itemsOf(outer);
+  if (
+    !(tbsBlock instanceof asn1js.Sequence) ||
+    !algBlock ||
+    !(sigBlock instanceof asn1js.BitString)
+  ) {
+    throw malformed('CertificateList structure');
+  }
+  const items = itemsOf(tbsBlock);
+  let i = items[0] instanceof asn1js.Integer ? 1 : 0;
+  const innerAlg = items[i++];
+  const issuerBlock = items[i++];
+  if (!innerAlg || !issuerBlock) throw malformed('TBSCertList structure');
+  const thisUpdate = readTime(items[i++], malformed);
+  let nextUpdate: Date | undefined;
+  if (items[i] instanceof asn1js.UTCTime || items[i] instanceof asn1js.GeneralizedTime) {
+    nextUpdate = readTime(items[i++], malformed);
+  }
+  const revoked = new Map<string, RevokedEntry>();
+  const unknownCritical = new Set<string>();
+  if (items[i] instanceof asn1js.Sequence) {
+    const entries = itemsOf(items[i++]);
+    if (entries.length > MAX_CRL_ENTRIES) throw malformed(`more than ${MAX_CRL_ENTRIES} entries`);
+    for (const entry of entries) {
+      const [serial, date, exts] = itemsOf(entry);
+      let reason: string | undefined;
+      for (const ext of exts ? readExtensionList(exts, malformed) : []) {
+        if (ext.critical && !ENTRY_EXTS.has(ext.oid)) unknownCritical.add(ext.oid);
+        if (ext.oid === '2.5.29.21') {
+          const e = decodeStrict(ext.value, 'reason code', malformed);
+          if (!(e instanceof asn1js.Enumerated)) throw malformed('reason code');
+          reason = REASONS[e.valueBlock.valueDec] || 'unspecified';
+        }
+      }
+      const entryValue = { date: readTime(date, malformed), ...(reason && { reason }) };
+      revoked.set(integerHex(serial, malformed, 'revoked serial number'), entryValue);
+    }
+  }
+  const facts: {
+    -readonly [K in keyof CrlFacts]: CrlFacts[K];
+  } = {
+    der,
+    tbs: new Uint8Array(tbsBlock.valueBeforeDecodeView),
+    signatureAlgorithm: readAlgorithm(algBlock, malformed),
+    algorithmsAgree: false,
+    signature: sigBlock.valueBlock.valueHexView,
+    issuer: readName(issuerBlock, malformed),
+    thisUpdate,
+    revoked,
+    isDelta: false,
+    unknownCritical: [],
+    duplicateExtensions: [],
+  };
+  if (nextUpdate) facts.nextUpdate = nextUpdate;
+  const inner = readAlgorithm(innerAlg, malformed);
+  facts.algorithmsAgree =
+    inner.oid === facts.signatureAlgorithm.oid &&
+    hex(inner.params ?? new Uint8Array()) ===
+      hex(facts.signatureAlgorithm.params ?? new Uint8Array());
+
+  const extsBlock = items[i];
+  const seen = new Set<string>();
+  const dups = new Set<string>();
+  if (extsBlock && extsBlock.idBlock.tagClass === 3 && extsBlock.idBlock.tagNumber === 0) {
+    for (const ext of readExtensionList(itemsOf(extsBlock)[0] ?? extsBlock, malformed)) {
+      if (seen.has(ext.oid)) dups.add(ext.oid);
+      seen.add(ext.oid);
+      if (ext.critical && !CRL_EXTS.has(ext.oid)) unknownCritical.add(ext.oid);
+      const block = decodeStrict(ext.value, `extension ${ext.oid}`, malformed);
+      if (ext.oid === '2.5.29.27') facts.isDelta = true;
+      if (ext.oid === '2.5.29.28') facts.scope = readScope(block);
+      if (ext.oid === '2.5.29.35') {
+        for (const item of itemsOf(block)) {
+          if (item.idBlock.tagClass === 3 && item.idBlock.tagNumber === 0) {
+            facts.authorityKeyId = hex((item as asn1js.Primitive).valueBlock.valueHexView);
+          }
+        }
+      }
+    }
+  } else if (extsBlock) {
+    throw malformed('TBSCertList has unexpected fields');
+  }
+  facts.unknownCritical = [...unknownCritical];
+  facts.duplicateExtensions = [...dups];
+  return facts;
+}
+
+function readScope(block: asn1js.AsnType): CrlScope {
+  const scope = {
+    uris: [] as string[],
+    onlyUserCerts: false,
+    onlyCaCerts: false,
+    onlySomeReasons: false,
+    indirect: false,
+    onlyAttributeCerts: false,
+  };
+  for (const field of itemsOf(block)) {
+    switch (field.idBlock.tagNumber) {
+      case 0:
+        for (const name of itemsOf(field)) {
+          if (name.idBlock.tagNumber === 0) {
+            scope.uris.push(...readGeneralNames(itemsOf(name), malformed).uri);
+          }
+        }
+        break;
+      case 1:
+        scope.onlyUserCerts = implicitTrue(field);
+        break;
+      case 2:
+        scope.onlyCaCerts = implicitTrue(field);
+        break;
+      case 3:
+        scope.onlySomeReasons = true;
+        break;
+      case 4:
+        scope.indirect = implicitTrue(field);
+        break;
+      case 5:
+        scope.onlyAttributeCerts = implicitTrue(field);
+        break;
+      default:
+        throw malformed('issuing distribution point');
+    }
+  }
+  return scope;
+}
