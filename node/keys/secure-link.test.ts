@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import type { TestContext } from 'node:test';
 import { CertsyncError, isCertsyncError } from '../../protocol/errors.ts';
 import type { ErrorCode } from '../../protocol/errors.ts';
 import { formatPairingSecret } from '../../protocol/secure/pairing.ts';
@@ -7,7 +11,10 @@ import type { Link } from '../../transports/link.ts';
 import { isLinkError } from '../../transports/link.ts';
 import { createIdentity, systemRandom } from './identity.ts';
 import type { Identity } from './identity.ts';
+import { Store } from '../store/index.ts';
 import { MemoryPeerBook } from './peer-book.ts';
+import type { PeerBook } from './peer-book.ts';
+import { storeIdentity, storePeerBook } from './store-peer-book.ts';
 import { acceptSecure, connectSecure } from './secure-link.ts';
 import type {
   ConfirmCode,
@@ -20,11 +27,22 @@ import type { Tamper } from './test-relay.ts';
 
 interface Client {
   identity: Identity;
-  peers: MemoryPeerBook;
+  peers: PeerBook;
 }
 
 function newClient(): Client {
   return { identity: createIdentity(), peers: new MemoryPeerBook() };
+}
+
+/** A client on a real SQLite store file, as `certsync init` makes one. */
+function storeClient(t: TestContext): Client {
+  const dir = mkdtempSync(join(tmpdir(), 'certsync-session-'));
+  const store = Store.open(join(dir, 'store.db'), { create: true });
+  t.after(() => {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { identity: storeIdentity(store), peers: storePeerBook(store) };
 }
 
 /** Records each other's keys as a completed pairing would. */
@@ -107,9 +125,9 @@ function screens(): { confirm: (side: 0 | 1) => ConfirmCode; codes: string[] } {
   return { confirm, codes };
 }
 
-test('pairing by numeric comparison stores both peers, then IK and XX sessions carry frames', async () => {
-  const phone = newClient();
-  const pc = newClient();
+test('pairing by numeric comparison stores both peers, then IK and XX sessions carry frames', async (t) => {
+  const phone = storeClient(t);
+  const pc = storeClient(t);
   const users = screens();
   const wire = relayedPair();
   const [a, b] = await open(
@@ -144,9 +162,9 @@ test('pairing by numeric comparison stores both peers, then IK and XX sessions c
   }
 });
 
-test('a relay that swaps keys during pairing shows different codes and nothing is stored', async () => {
-  const pc = newClient();
-  const phone = newClient();
+test('a relay that swaps keys during pairing shows different codes and nothing is stored', async (t) => {
+  const pc = storeClient(t);
+  const phone = storeClient(t);
   const relay = newClient();
   const users = screens();
   const yes: ConfirmCode = async () => true;
