@@ -129,7 +129,7 @@ export class ChainLab {
         '-algorithm',
         'DSA',
         '-pkeyopt',
-        'dsa_paramgen_bits:2048',
+        'dsa_paramgen_bits:1024',
         '-out',
         params,
       ]);
