@@ -2,34 +2,22 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { isCertsyncError } from '../errors.ts';
-import { HandshakeState } from './handshake.ts';
 import { CipherState } from './noise.ts';
 import { RECORD, TransportCipher } from './transport.ts';
 import type { RecordType, RekeyBound } from './transport.ts';
 
 const key = (byte: number) => new Uint8Array(32).fill(byte);
 
+/** Two ends of one session: a's sending key is b's receiving key and back. */
 function ciphers(bound?: RekeyBound, maxFrame = 4096) {
-  const prologue = new Uint8Array(0);
-  const init = { pattern: 'XX' as const, prologue };
-  const i = new HandshakeState({
-    ...init,
-    initiator: true,
-    staticSecret: key(1),
-    ephemeralSecret: key(2),
-  });
-  const r = new HandshakeState({
-    ...init,
-    initiator: false,
-    staticSecret: key(3),
-    ephemeralSecret: key(4),
-  });
-  r.readMessage(i.writeMessage(new Uint8Array(0)));
-  i.readMessage(r.writeMessage(new Uint8Array(0)));
-  r.readMessage(i.writeMessage(new Uint8Array(0)));
+  const state = (k: number) => {
+    const c = new CipherState();
+    c.initializeKey(key(k));
+    return c;
+  };
   return {
-    a: new TransportCipher(i.split(), maxFrame, bound),
-    b: new TransportCipher(r.split(), maxFrame, bound),
+    a: new TransportCipher({ send: state(1), receive: state(2) }, maxFrame, bound),
+    b: new TransportCipher({ send: state(2), receive: state(1) }, maxFrame, bound),
   };
 }
 
