@@ -31,6 +31,7 @@ import {
   tuple,
   uint,
   type RecordSchema,
+  type RecordValue,
 } from './schema.ts';
 
 /** Most entries in one list page, items in one batch, ids in one request. */
@@ -44,7 +45,7 @@ const requestId = uint(MAX_REQUEST_ID);
 const MAX_FRAME_BYTES = DEFAULT_LIMITS.maxFrameBytes;
 
 /** Store orders a listing can use (MISSION: store order, use, subject, contact name). */
-export const listOrder = enumOf<'store' | 'use' | 'subject' | 'contact'>({
+export const listOrder = enumOf<ListOrder>({
   store: 0,
   use: 1,
   subject: 2,
@@ -52,22 +53,35 @@ export const listOrder = enumOf<'store' | 'use' | 'subject' | 'contact'>({
 });
 
 /** Which items a listing or a pull covers. */
-export const selectionFilter = enumOf<'all' | 'lacking'>({ all: 0, lacking: 1 });
+export const selectionFilter = enumOf<SelectionFilter>({ all: 0, lacking: 1 });
 
-/** How a receiver stores a transfer (spec/protocol.md, "Transfer modes"). */
-export const transferMode = enumOf<'add' | 'update' | 'replace-all'>({
-  add: 0,
-  update: 1,
-  'replace-all': 2,
-});
+/**
+ * How a receiver stores a transfer (spec/protocol.md, "Transfer modes"); `sync` applies the
+ * merge rule of spec/reconcile.md and carries what a reconciliation found missing.
+ */
+export const transferMode = enumOf<TransferMode>({ add: 0, update: 1, 'replace-all': 2, sync: 3 });
+/** A transfer mode's name. */
+export type TransferMode = 'add' | 'update' | 'replace-all' | 'sync';
+/** A list order's name. */
+export type ListOrder = 'store' | 'use' | 'subject' | 'contact';
+/** A selection filter's name. */
+export type SelectionFilter = 'all' | 'lacking';
+/** A validity verdict's name. */
+export type ValidityStatus =
+  'valid' | 'expired' | 'not-yet-valid' | 'revoked' | 'untrusted' | 'unknown';
 
 /** When a side starts a reconcile: right after hello, or when its user asks. */
 export const syncStart = enumOf<'auto' | 'on-request'>({ auto: 0, 'on-request': 1 });
 
 /** The verdict of a validity check on one certificate or CRL. */
-export const validityStatus = enumOf<
-  'valid' | 'expired' | 'not-yet-valid' | 'revoked' | 'untrusted' | 'unknown'
->({ valid: 0, expired: 1, 'not-yet-valid': 2, revoked: 3, untrusted: 4, unknown: 5 });
+export const validityStatus = enumOf<ValidityStatus>({
+  valid: 0,
+  expired: 1,
+  'not-yet-valid': 2,
+  revoked: 3,
+  untrusted: 4,
+  unknown: 5,
+});
 
 const validityFields = {
   id: req(0, itemId, 'the checked item'),
@@ -75,6 +89,8 @@ const validityFields = {
   reason: opt(2, text(MAX_NAME_BYTES), 'for a person: why, e.g. the revocation reason'),
 };
 const validityResult = record('validity-result', validityFields);
+/** One item's validity verdict. */
+export type ValidityResult = RecordValue<typeof validityFields>;
 
 /** The catalog: message name -> type code and payload record. */
 export const MESSAGES = {

@@ -1,0 +1,343 @@
+/**
+ * The session engine: a pure step function `(state, event) -> { state, frames, effects }`
+ * that enforces which message may come when (spec/protocol.md, "Session"). It reads no
+ * clock (time comes with each event), does no I/O (frames go out through the result, the
+ * store is reached through {@link StoreView}), and sits above the secure channel, which
+ * hands it decrypted frames.
+ */
+
+import { CertsyncError, isCertsyncError } from '../errors.ts';
+import type { Message, MessageOf } from '../messages/catalog.ts';
+import { decodeFrame } from '../messages/codec.ts';
+import { checkPeerMayRequest } from '../secure/policy.ts';
+import { withFrameLimit } from '../wire/limits.ts';
+import { negotiateVersion } from '../wire/version.ts';
+import type { ReconcileStep } from './store-view.ts';
+import {
+  answerOverflow,
+  beginOutbound,
+  onItems,
+  onItemsAck,
+  onOverflowAlert,
+  onOverflowAnswer,
+  onTransferBegin,
+  onTransferDone,
+  onTransferEnd,
+} from './transfers.ts';
+import { hexOf, Turn, type SessionEnv } from './turn.ts';
+import type { Command, SessionConfig, SessionEvent, SessionState, StepResult } from './types.ts';
+
+/** The capability a side offers when it can reconcile (spec/protocol.md, "hello"). */
+export const RECONCILE_CAPABILITY = 'reconcile';
+
+/** A new session, before `start`. */
+export function createSession(config: SessionConfig): SessionState {
+  return Object.freeze({
+    config,
+    phase: 'awaiting-hello',
+    version: null,
+    peer: null,
+    sendLimits: config.limits,
+    nextId: 1,
+    requests: [],
+    outbound: null,
+    inbound: null,
+    reconcile: null,
+    peerLacks: null,
+    deadline: null,
+  });
+}
+
+/**
+ * Advances a session by one event. Never throws for anything the peer sends: a bad frame or
+ * a message out of turn becomes an `error` frame and a `close` effect.
+ *
+ * @throws RangeError / TypeError for a command the current state cannot take (a caller
+ *   mistake: check {@link canStart} first), or for events after `closed` other than ticks
+ */
+export function step(state: SessionState, event: SessionEvent, env: SessionEnv): StepResult {
+  const t = new Turn(state, env, event.now);
+  if (state.phase === 'closed') {
+    if (event.kind === 'command') throw new RangeError('expected an open session, got closed');
+    return t.result();
+  }
+  try {
+    switch (event.kind) {
+      case 'start':
+        start(t);
+        break;
+      case 'frame':
+        onFrame(t, event.frame);
+        break;
+      case 'tick':
+        onTick(t);
+        break;
+      case 'command':
+        onCommand(t, event.command);
+        break;
+      case 'link-closed':
+        t.closeWith(
+          state.phase === 'closing' ? null : new CertsyncError('link-closed', 'the link closed'),
+        );
+        break;
+    }
+  } catch (err) {
+    if (!isCertsyncError(err)) throw err;
+    t.fail(err);
+  }
+  return t.result();
+}
+
+/** True when the session can take `op` now (a transfer or an alert may be in the way). */
+export function canStart(state: SessionState, op: Command['op']): boolean {
+  if (state.phase !== 'ready') return false;
+  if (op === 'push') return state.outbound === null;
+  if (op === 'pull')
+    return state.inbound === null && !state.requests.some((r) => r.kind === 'pull');
+  if (op === 'overflow-choice') return state.outbound?.alert != null;
+  return true;
+}
+
+function start(t: Turn): void {
+  if (t.s.deadline !== null || t.s.version !== null) throw new RangeError('expected one start');
+  const { config } = t.s;
+  t.send({
+    type: 'hello',
+    versions: [config.versions.min, config.versions.max],
+    capabilities: [...config.capabilities],
+    summary: t.env.store.summary(),
+    maxFrame: config.limits.maxFrameBytes,
+    sync: config.sync,
+    ...(config.name !== undefined ? { name: config.name } : {}),
+  });
+  t.s.deadline = t.now + config.timeouts.hello;
+}
+
+function onFrame(t: Turn, frame: Uint8Array): void {
+  const incoming = decodeFrame(frame, t.s.config.limits);
+  if (incoming.kind === 'ignored') return;
+  const name = incoming.kind === 'message' ? incoming.message.type : 'reconcile';
+  if (t.s.phase === 'closing' && name !== 'goodbye' && name !== 'error') return;
+  checkPeerMayRequest(t.s.config.standing, name);
+  if (t.s.phase === 'awaiting-hello') {
+    if (name !== 'hello' && name !== 'error') t.unexpected(`${name} before hello`);
+  } else if (incoming.version !== t.s.version) {
+    throw new CertsyncError(
+      'malformed-message',
+      `frame of version ${incoming.version} in a session of version ${t.s.version}`,
+    );
+  }
+  if (incoming.kind === 'reconcile') {
+    const r = t.env.reconciler;
+    const peer = t.s.peer;
+    if (!r || !peer || !t.s.config.capabilities.includes(RECONCILE_CAPABILITY)) {
+      t.unexpected(`reconciliation message ${incoming.code}, which this side did not offer`);
+    }
+    afterReconcile(t, r.receive(t.s.reconcile, peer.summary.digest, incoming));
+    return;
+  }
+  onMessage(t, incoming.message);
+}
+
+function onMessage(t: Turn, m: Message): void {
+  switch (m.type) {
+    case 'hello':
+      return onHello(t, m);
+    case 'error':
+      return onError(t, m);
+    case 'goodbye':
+      if (t.s.phase !== 'closing') t.send({ type: 'goodbye' });
+      return t.closeWith(null);
+    case 'list-request':
+      return onListRequest(t, m);
+    case 'list-page':
+      return answered(t, 'list', m.id) && t.effect({ kind: 'list-page', page: m });
+    case 'pull-request':
+      return onPullRequest(t, m);
+    case 'delete-request': {
+      const results = m.ids.map((id) => t.env.store.delete(hexOf(id)));
+      return t.send({ type: 'delete-result', id: m.id, results });
+    }
+    case 'delete-result':
+      return answered(t, 'delete', m.id) && t.effect({ kind: 'delete-result', result: m });
+    case 'validity-report':
+      return t.effect({ kind: 'validity-report', report: m });
+    case 'transfer-begin':
+      return onTransferBegin(t, m);
+    case 'items':
+      return onItems(t, m);
+    case 'transfer-end':
+      return onTransferEnd(t, m);
+    case 'items-ack':
+      return onItemsAck(t, m);
+    case 'transfer-done':
+      return onTransferDone(t, m);
+    case 'overflow-alert':
+      return onOverflowAlert(t, m);
+    case 'overflow-answer':
+      return onOverflowAnswer(t, m);
+  }
+}
+
+function onHello(t: Turn, m: MessageOf<'hello'>): void {
+  if (t.s.phase !== 'awaiting-hello') t.unexpected('a second hello');
+  const [min, max] = m.versions;
+  if (min < 1 || min > max) {
+    throw new CertsyncError('malformed-message', `hello.versions ${min}..${max} is not a range`);
+  }
+  const version = negotiateVersion(t.s.config.versions, { min, max });
+  if (version === null) {
+    const ours = t.s.config.versions;
+    throw new CertsyncError(
+      'no-common-version',
+      `this side speaks versions ${ours.min}..${ours.max}, the peer ${min}..${max}`,
+    );
+  }
+  const frameLimit = Math.min(m.maxFrame, t.s.config.limits.maxFrameBytes);
+  t.s.version = version;
+  t.s.peer = m;
+  t.s.sendLimits = withFrameLimit(t.s.config.limits, frameLimit);
+  t.s.phase = 'ready';
+  t.s.deadline = null;
+  t.effect({ kind: 'ready', version, peer: m });
+  const r = t.env.reconciler;
+  if (t.s.config.sync === 'auto' && r && bothReconcile(t))
+    afterReconcile(t, r.begin(m.summary.digest));
+}
+
+function bothReconcile(t: Turn): boolean {
+  const peer = t.s.peer;
+  return (
+    peer !== null &&
+    peer.capabilities.includes(RECONCILE_CAPABILITY) &&
+    t.s.config.capabilities.includes(RECONCILE_CAPABILITY)
+  );
+}
+
+function afterReconcile(t: Turn, r: ReconcileStep<unknown>): void {
+  t.s.reconcile = r.state;
+  for (const msg of r.send) t.sendReconcile(msg.code, msg.payload);
+  if (r.peerLacks === undefined) return;
+  t.s.peerLacks = r.peerLacks;
+  t.effect({ kind: 'reconciled', peerLacks: r.peerLacks.length });
+  // Stream what the peer lacks in the same flight (spec/protocol.md, "Reconciliation").
+  // Shortcoming: when a transfer is already outbound, the node layer pushes them later.
+  if (t.s.outbound === null && r.peerLacks.length > 0) {
+    beginOutbound(t, t.nextId(), 'sync', r.peerLacks);
+  }
+}
+
+function onError(t: Turn, m: MessageOf<'error'>): void {
+  t.effect({ kind: 'peer-error', error: m });
+  if (m.fatal) {
+    t.closeWith(new CertsyncError(m.code, `the peer ended the session: ${m.message}`));
+    return;
+  }
+  const id = m.inReplyTo;
+  if (id === undefined || !t.s.requests.some((r) => r.id === id)) {
+    t.unexpected(`a non-fatal error that answers no request of ours (${String(id)})`);
+  }
+  t.s.requests = t.s.requests.filter((r) => r.id !== id);
+}
+
+/** Removes the answered request; a stray answer is a violation. */
+function answered(t: Turn, kind: 'list' | 'delete', id: number): true {
+  if (!t.s.requests.some((r) => r.kind === kind && r.id === id)) {
+    t.unexpected(`an answer to ${kind} request ${id}, which is not pending`);
+  }
+  t.s.requests = t.s.requests.filter((r) => r.id !== id);
+  return true;
+}
+
+function onListRequest(t: Turn, m: MessageOf<'list-request'>): void {
+  if (m.filter === 'lacking' && t.s.peerLacks === null) {
+    return t.refuse(m.id, 'unexpected-message', 'what you lack is known only after a reconcile');
+  }
+  const only = m.filter === 'lacking' ? new Set(t.s.peerLacks) : undefined;
+  const page = t.env.store.list({
+    order: m.order,
+    limit: m.limit,
+    ...(only ? { only } : {}),
+    ...(m.cursor ? { cursor: m.cursor } : {}),
+  });
+  t.send({
+    type: 'list-page',
+    id: m.id,
+    entries: [...page.entries],
+    total: page.total,
+    ...(page.next ? { next: page.next } : {}),
+  });
+}
+
+function onPullRequest(t: Turn, m: MessageOf<'pull-request'>): void {
+  if (t.s.outbound !== null) {
+    return t.refuse(m.id, 'unexpected-message', 'a transfer to you is already running');
+  }
+  const requested = m.ids?.map(hexOf);
+  if (requested === undefined && m.filter === 'lacking' && t.s.peerLacks === null) {
+    return t.refuse(m.id, 'unexpected-message', 'what you lack is known only after a reconcile');
+  }
+  const ids = requested ?? (m.filter === 'lacking' ? t.s.peerLacks : t.env.store.selectAll());
+  beginOutbound(t, m.id, m.mode, ids ?? [], requested);
+}
+
+function onTick(t: Turn): void {
+  const due = t.nextDeadline();
+  if (due === null || t.now < due) return;
+  if (t.s.phase === 'closing') return t.closeWith(null);
+  throw new CertsyncError('timeout', `the peer did not answer within the time allowed`);
+}
+
+function onCommand(t: Turn, c: Command): void {
+  if (!canStart(t.s, c.op)) {
+    throw new RangeError(`expected a session that can ${c.op} now, got phase ${t.s.phase}`);
+  }
+  const answerBy = t.now + t.s.config.timeouts.answer;
+  switch (c.op) {
+    case 'list': {
+      const id = t.nextId();
+      t.s.requests = [...t.s.requests, { id, kind: 'list', deadline: answerBy }];
+      const { order, filter, limit } = c;
+      return t.send({ type: 'list-request', id, order, filter, limit, ...cursorOf(c.cursor) });
+    }
+    case 'push':
+      return beginOutbound(t, t.nextId(), c.mode, c.ids);
+    case 'pull': {
+      const id = t.nextId();
+      const one = c.ids?.length === 1 ? { askedFor: hexOf(c.ids[0] as Uint8Array) } : {};
+      t.s.requests = [...t.s.requests, { id, kind: 'pull', deadline: answerBy, ...one }];
+      const ids = c.ids ? { ids: [...c.ids] } : {};
+      return t.send({ type: 'pull-request', id, mode: c.mode, filter: c.filter, ...ids });
+    }
+    case 'delete': {
+      const id = t.nextId();
+      t.s.requests = [...t.s.requests, { id, kind: 'delete', deadline: answerBy }];
+      return t.send({ type: 'delete-request', id, ids: [...c.ids] });
+    }
+    case 'report-validity':
+      return t.send({ type: 'validity-report', checkedAt: c.checkedAt, results: [...c.results] });
+    case 'reconcile': {
+      const r = t.env.reconciler;
+      const peer = t.s.peer;
+      if (!r || !peer || !bothReconcile(t)) {
+        throw new RangeError('expected both sides to offer reconcile, got one without');
+      }
+      return afterReconcile(t, r.begin(peer.summary.digest));
+    }
+    case 'overflow-choice':
+      return answerOverflow(t, c.victim);
+    case 'goodbye':
+      t.send({ type: 'goodbye', ...(c.reason !== undefined ? { reason: c.reason } : {}) });
+      // Everything still running is abandoned (spec/protocol.md, "goodbye").
+      t.s.phase = 'closing';
+      t.s.requests = [];
+      t.s.outbound = null;
+      t.s.inbound = null;
+      t.s.deadline = t.now + t.s.config.timeouts.goodbye;
+      return;
+  }
+}
+
+function cursorOf(cursor: Uint8Array | undefined): { cursor?: Uint8Array } {
+  return cursor ? { cursor } : {};
+}

@@ -1,0 +1,200 @@
+/**
+ * The data of a session (spec/protocol.md, "Session"): its configuration, its state, the
+ * events the node layer feeds in and the effects it gets back. All plain, immutable data.
+ */
+
+import type { CertsyncError } from '../errors.ts';
+import type {
+  ListOrder,
+  MessageOf,
+  SelectionFilter,
+  TransferMode,
+  ValidityResult,
+} from '../messages/catalog.ts';
+import type { ItemResult } from '../messages/records.ts';
+import type { PeerStanding } from '../secure/policy.ts';
+import type { WireLimits } from '../wire/limits.ts';
+import type { VersionRange } from '../wire/version.ts';
+
+/** How long a session waits, in milliseconds (spec/protocol.md, "Timeouts"). */
+export interface SessionTimeouts {
+  /** For the peer's hello after ours. */
+  readonly hello: number;
+  /** For the answer to a request, and for each next message of a running transfer. */
+  readonly answer: number;
+  /** For the peer's overflow answer: its user is choosing a victim. */
+  readonly overflowAnswer: number;
+  /** For the peer's goodbye after ours. */
+  readonly goodbye: number;
+}
+
+/** The timeouts of protocol version 1. */
+export const DEFAULT_TIMEOUTS: SessionTimeouts = Object.freeze({
+  hello: 15_000,
+  answer: 30_000,
+  overflowAnswer: 300_000,
+  goodbye: 5_000,
+});
+
+/** Fixed settings of one session. */
+export interface SessionConfig {
+  readonly versions: VersionRange;
+  readonly capabilities: readonly string[];
+  /** Largest frame this side accepts (it may be lowered to the link's frame size). */
+  readonly limits: WireLimits;
+  /** Whether this side reconciles by itself right after the hellos. */
+  readonly sync: 'auto' | 'on-request';
+  readonly name?: string;
+  readonly timeouts: SessionTimeouts;
+  /** Whether the peer is paired; an unpaired peer may only send hello, goodbye, error. */
+  readonly standing: PeerStanding;
+  /** This side's setting: private keys may leave on a request naming one (off by default). */
+  readonly exportPrivateKeys: boolean;
+}
+
+/** The phases of a session. */
+export type Phase = 'awaiting-hello' | 'ready' | 'closing' | 'closed';
+
+/** A request this side sent and awaits an answer to. */
+export interface PendingRequest {
+  readonly id: number;
+  readonly kind: 'list' | 'delete' | 'pull';
+  readonly deadline: number;
+  /** A pull of exactly one item (hex): the one private key this side may accept. */
+  readonly askedFor?: string;
+}
+
+/** The transfer this side sends. */
+export interface Outbound {
+  readonly id: number;
+  readonly mode: TransferMode;
+  /** Hex ids to send; `next` is the first not yet sent. */
+  readonly queue: readonly string[];
+  readonly next: number;
+  readonly nextSeq: number;
+  /** Sequence numbers sent and not yet acknowledged, oldest first (at most WINDOW). */
+  readonly unacked: readonly number[];
+  readonly ended: boolean;
+  /** The ids a pull named, when this transfer answers one (the private-key rule needs it). */
+  readonly requested?: readonly string[];
+  /** The peer's store is full: waiting for this side's user to pick a victim or abort. */
+  readonly alert: { readonly incoming: Uint8Array; readonly candidates: readonly string[] } | null;
+  readonly deadline: number;
+}
+
+/** The transfer this side receives. */
+export interface Inbound {
+  readonly id: number;
+  readonly mode: TransferMode;
+  readonly expectedSeq: number;
+  /** Hex ids received so far (replace-all keeps exactly these). */
+  readonly received: readonly string[];
+  /** Set while an overflow alert awaits the peer's answer. */
+  readonly waiting: InboundWait | null;
+  /** Frames that arrived while waiting, applied after the answer (at most WINDOW + 1). */
+  readonly held: readonly (MessageOf<'items'> | MessageOf<'transfer-end'>)[];
+  /** The private key this side asked for in the pull this transfer answers, if any. */
+  readonly askedFor?: string;
+  readonly deadline: number;
+}
+
+/** An items batch stopped at an item that did not fit. */
+export interface InboundWait {
+  readonly batch: MessageOf<'items'>;
+  /** Index into items then tombstones of the entry that did not fit. */
+  readonly index: number;
+  readonly results: readonly ItemResult[];
+  readonly candidates: readonly string[];
+}
+
+/** A session's whole state. Treat as immutable: {@link step} returns a new one. */
+export interface SessionState {
+  readonly config: SessionConfig;
+  readonly phase: Phase;
+  readonly version: number | null;
+  readonly peer: MessageOf<'hello'> | null;
+  /** Frame limit for what this side sends: the smaller of the peer's and its own. */
+  readonly sendLimits: WireLimits;
+  readonly nextId: number;
+  readonly requests: readonly PendingRequest[];
+  readonly outbound: Outbound | null;
+  readonly inbound: Inbound | null;
+  /** Reconciliation progress, opaque to the session. */
+  readonly reconcile: unknown;
+  /** Hex ids the peer lacks, once a reconciliation found them. */
+  readonly peerLacks: readonly string[] | null;
+  /** When the hello or goodbye wait ends. */
+  readonly deadline: number | null;
+}
+
+/** Something the user asks the session to do. */
+export type Command =
+  | {
+      readonly op: 'list';
+      readonly order: ListOrder;
+      readonly filter: SelectionFilter;
+      readonly cursor?: Uint8Array;
+      readonly limit: number;
+    }
+  | { readonly op: 'push'; readonly mode: TransferMode; readonly ids: readonly string[] }
+  | {
+      readonly op: 'pull';
+      readonly mode: TransferMode;
+      readonly filter: SelectionFilter;
+      readonly ids?: readonly Uint8Array[];
+    }
+  | { readonly op: 'delete'; readonly ids: readonly Uint8Array[] }
+  | {
+      readonly op: 'report-validity';
+      readonly checkedAt: number;
+      readonly results: readonly ValidityResult[];
+    }
+  | { readonly op: 'reconcile' }
+  | { readonly op: 'overflow-choice'; readonly victim: Uint8Array | null }
+  | { readonly op: 'goodbye'; readonly reason?: string };
+
+/** An input to {@link step}; `now` is the node layer's clock, in ms. */
+export type SessionEvent =
+  | { readonly kind: 'start'; readonly now: number }
+  | { readonly kind: 'frame'; readonly now: number; readonly frame: Uint8Array }
+  | { readonly kind: 'tick'; readonly now: number }
+  | { readonly kind: 'command'; readonly now: number; readonly command: Command }
+  | { readonly kind: 'link-closed'; readonly now: number };
+
+/** What the node layer must do or show after a step. */
+export type Effect =
+  /** Call `step` with a tick at or after `at` (replaces any earlier timer). */
+  | { readonly kind: 'set-timer'; readonly at: number | null }
+  /** Close the link after sending this step's frames; `error` null for a clean end. */
+  | { readonly kind: 'close'; readonly error: CertsyncError | null }
+  | { readonly kind: 'ready'; readonly version: number; readonly peer: MessageOf<'hello'> }
+  | { readonly kind: 'list-page'; readonly page: MessageOf<'list-page'> }
+  /** Ask the user: which of `candidates` the peer should evict, or abort. */
+  | { readonly kind: 'overflow-alert'; readonly alert: MessageOf<'overflow-alert'> }
+  | {
+      readonly kind: 'items-acked';
+      readonly transfer: number;
+      readonly results: readonly ItemResult[];
+    }
+  | {
+      readonly kind: 'items-received';
+      readonly transfer: number;
+      readonly results: readonly ItemResult[];
+    }
+  | {
+      readonly kind: 'transfer-done';
+      readonly direction: 'sent' | 'received';
+      readonly done: MessageOf<'transfer-done'>;
+    }
+  | { readonly kind: 'delete-result'; readonly result: MessageOf<'delete-result'> }
+  | { readonly kind: 'validity-report'; readonly report: MessageOf<'validity-report'> }
+  | { readonly kind: 'reconciled'; readonly peerLacks: number }
+  | { readonly kind: 'peer-error'; readonly error: MessageOf<'error'> };
+
+/** The result of one {@link step}. */
+export interface StepResult {
+  readonly state: SessionState;
+  /** Frames to send, in order. */
+  readonly frames: readonly Uint8Array[];
+  readonly effects: readonly Effect[];
+}
