@@ -32,11 +32,15 @@ interface ContentType {
   readonly params: ReadonlyMap<string, string>;
 }
 
-/** True when `bytes` begin with RFC 5322 header lines and carry a MIME Content-Type. */
+/** True when `bytes` begin with RFC 5322 header lines typical of a mail. */
 export function looksLikeMail(bytes: Uint8Array): boolean {
-  const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, 65536));
-  const text = head.toString('latin1');
-  return /^[\x21-\x39\x3b-\x7e]+:/.test(text) && /^content-type:/im.test(text);
+  const start = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, 65536));
+  const text = start.toString('latin1');
+  const head = text.split(/\r?\n\r?\n/, 1)[0] ?? '';
+  return (
+    /^[\x21-\x39\x3b-\x7e]+:/.test(text) &&
+    /^(content-type|mime-version|from|subject|received|date):/im.test(head)
+  );
 }
 
 function parseEntity(text: string): Entity {

@@ -102,6 +102,14 @@ export class Store {
     }
   }
 
+  /**
+   * Runs `fn` as one write transaction: every store change inside it happens, or none does
+   * (when `fn` throws). Store methods called inside join it.
+   */
+  transaction<T>(fn: () => T): T {
+    return this.ctx.write(fn);
+  }
+
   /** The store's identity key pairs. */
   identity(): StoreIdentity {
     return readIdentity(this.ctx);
