@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { patternFrame, runLinkCompliance } from '../compliance.ts';
+import { createModelLinePair } from '../model/byte-line.ts';
+import type { LinkParams } from '../model/link-params.ts';
+import { SERIAL_115200 } from '../model/presets.ts';
+import { seededRandom } from '../model/seeded-random.ts';
+import { VirtualClock } from '../model/virtual-clock.ts';
+import { SerialLink, type SerialLinkOptions } from './serial-link.ts';
+
+function serialOverModel(
+  params: LinkParams,
+  ber: number,
+  seed: number,
+  options: SerialLinkOptions = {},
+) {
+  const clock = new VirtualClock();
+  const line = createModelLinePair(params, { clock, ber, random: seededRandom(seed) });
+  const tuning = { clock, deadPeerMs: 3000, keepaliveMs: 250, ...options };
+  const a = new SerialLink(line.a, tuning);
+  const b = new SerialLink(line.b, tuning);
+  return {
+    a,
+    b,
+    line,
+    clock,
+    cut: () => line.cut(),
+    cleanup: async () => {
+      await Promise.allSettled([a.close(), b.close()]);
+      line.a.destroy();
+      line.b.destroy();
+    },
+  };
+}
+
+runLinkCompliance('serial over the 115200 8N1 line model', async () =>
+  serialOverModel(SERIAL_115200, 0, 1),
+);
+
+runLinkCompliance('serial over the line model with bit errors at 1e-5', async () =>
+  serialOverModel(SERIAL_115200, 1e-5, 2),
+);
+
+test('serial link: 1 MB over a line with bit errors at 1e-4 arrives intact; every damaged frame is resent', async () => {
+  const { a, b, line, clock, cleanup } = serialOverModel(SERIAL_115200, 1e-4, 3, {
+    segmentBytes: 256,
+  });
+  const frames = 256;
+  const size = 4096;
+  const writer = (async () => {
+    for (let i = 0; i < frames; i++) await a.send(patternFrame(11, i, size));
+  })();
+  for (let i = 0; i < frames; i++) {
+    assert.deepEqual(await b.receive(), patternFrame(11, i, size), `frame ${i}`);
+  }
+  await writer;
+  const damaged = line.stats().flippedBits;
+  const stats = a.stats();
+  assert.ok(damaged > 100, `the line flipped ${damaged} bits`);
+  assert.ok(b.stats().badFrames > 0, 'the receiver saw damaged frames');
+  assert.ok(stats.retransmissions >= b.stats().badFrames / 2, 'damaged data was resent');
+  assert.ok(clock.now() > (frames * size) / 11.52, 'took at least the line time');
+  await cleanup();
+});
+
+test('serial link: a line that goes silent fails both ends with timeout', async () => {
+  const { a, b, cut, cleanup } = serialOverModel(SERIAL_115200, 0, 4);
+  await a.send(new Uint8Array([1, 2, 3]));
+  assert.deepEqual(await b.receive(), new Uint8Array([1, 2, 3]));
+  cut();
+  await assert.rejects(b.receive(), { code: 'timeout' });
+  await assert.rejects(a.receive(), { code: 'timeout' });
+  await cleanup();
+});
