@@ -4,6 +4,7 @@ import { flag, oneOf, stringOption } from '../arguments.ts';
 import type { Command } from '../command.ts';
 import {
   certificateJson,
+  clip,
   crlJson,
   day,
   shortFingerprint,
