@@ -130,46 +130,25 @@ export function keyHash(cert: CertificateFacts): string {
 export function buildOcspRequest(cert: CertificateFacts, issuer: CertificateFacts): OcspRequest {
   const certId = certIdFor(cert, issuer);
   const nonceInner = new asn1js.OctetString({ valueHex: randomBytes(16) }).toBER();
-  const request = new asn1js.Sequence({
-    value: [
-      new asn1js.Sequence({
-        value: [
-          new asn1js.Sequence({
-            value: [
-              new asn1js.Sequence({
-                value: [
-                  new asn1js.Sequence({
-                    value: [new asn1js.ObjectIdentifier({ value: SHA1_OID }), new asn1js.Null()],
-                  }),
-                  new asn1js.OctetString({ valueHex: Buffer.from(certId.issuerNameHash, 'hex') }),
-                  new asn1js.OctetString({ valueHex: Buffer.from(certId.issuerKeyHash, 'hex') }),
-                  new asn1js.Integer({ valueHex: Buffer.from(cert.serial, 'hex') }),
-                ],
-              }),
-            ],
-          }),
-        ],
-      }),
-    ],
-  });
-  const tbs = request.valueBlock.value[0] as asn1js.Sequence;
-  tbs.valueBlock.value.push(
-    new asn1js.Constructed({
-      idBlock: { tagClass: 3, tagNumber: 2 },
-      value: [
-        new asn1js.Sequence({
-          value: [
-            new asn1js.Sequence({
-              value: [
-                new asn1js.ObjectIdentifier({ value: NONCE_OID }),
-                new asn1js.OctetString({ valueHex: nonceInner }),
-              ],
-            }),
-          ],
-        }),
-      ],
-    }),
+  const seq = (...value: asn1js.AsnType[]): asn1js.Sequence => new asn1js.Sequence({ value });
+  const octets = (h: string): asn1js.OctetString =>
+    new asn1js.OctetString({ valueHex: Buffer.from(h, 'hex') });
+  const reqCert = seq(
+    seq(new asn1js.ObjectIdentifier({ value: SHA1_OID }), new asn1js.Null()),
+    octets(certId.issuerNameHash),
+    octets(certId.issuerKeyHash),
+    new asn1js.Integer({ valueHex: Buffer.from(cert.serial, 'hex') }),
   );
+  const nonceExt = seq(
+    new asn1js.ObjectIdentifier({ value: NONCE_OID }),
+    new asn1js.OctetString({ valueHex: nonceInner }),
+  );
+  // OCSPRequest { tbsRequest { requestList { Request { reqCert } }, [2] requestExtensions } }
+  const requestExtensions = new asn1js.Constructed({
+    idBlock: { tagClass: 3, tagNumber: 2 },
+    value: [seq(nonceExt)],
+  });
+  const request = seq(seq(seq(seq(reqCert)), requestExtensions));
   return {
     der: new Uint8Array(request.toBER()),
     nonce: hex(new Uint8Array(nonceInner)),

@@ -104,15 +104,16 @@ async function revocationFailure(
     limits: s.limits,
     ...(s.fetcher && { fetcher: s.fetcher }),
   };
-  for (let i = 0; i < path.length - 1; i++) {
+  // From the anchor down, as RFC 5280 6.1 processes a path: a revoked CA makes the status of
+  // everything below it moot, so it is found first.
+  const checks: RevocationCheck[] = [];
+  draft.revocation = checks;
+  for (let i = path.length - 2; i >= 0; i--) {
     const cert = path[i] as CertificateFacts;
-    const outcome: RevocationOutcome = await checkRevocation(
-      cert,
-      path[i + 1] as CertificateFacts,
-      env,
-    );
+    const issuer = path[i + 1] as CertificateFacts;
+    const outcome: RevocationOutcome = await checkRevocation(cert, issuer, env);
     const { hostile: _hostile, ...check } = outcome;
-    draft.revocation.push(check);
+    checks.unshift(check);
     const who = `"${cert.subject.text}"`;
     if (outcome.status === 'revoked') {
       const when = outcome.revokedAt ? ` at ${outcome.revokedAt.toISOString()}` : '';

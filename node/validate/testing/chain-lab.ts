@@ -289,38 +289,40 @@ export class ChainLab {
     args.push('-crl_lastupdate', opensslTime(o.thisUpdate ?? new Date(Date.now() - 60_000)));
     args.push('-crl_nextupdate', opensslTime(o.nextUpdate ?? new Date(Date.now() + 7 * DAY)));
     if (o.ext) {
-      const ext = this.path('crl.ext');
-      await writeFile(ext, `[ crlext ]\n${o.ext.join('\n')}\n`);
-      args.push('-crlexts', 'crlext', '-extfile', ext);
+      // `ca -gencrl` reads CRL extensions from its configuration, so extend a copy of it.
+      const config = this.path('crl.cnf');
+      const text = await readFile(issuer.config, 'utf8');
+      await writeFile(config, `${text}\n[ crlext ]\n${o.ext.join('\n')}\n`);
+      args[3] = config;
+      args.push('-crlexts', 'crlext');
     }
     await this.openssl(args);
     return derOfPem(await readFile(out, 'utf8'));
   }
 
   /**
-   * A DER OCSP response about `cert` from `issuer`'s database, signed by `signer` (default
-   * the issuer) and made by `openssl ocsp` from a real request.
+   * A DER OCSP response about `cert` made by `openssl ocsp` from a real request, signed by
+   * `signer` (default the issuer). The status comes from `issuer`'s database, or with
+   * `claimGood` from a made-up database that lists `cert` as good: together with a rogue
+   * signer, that is a forged answer.
    */
   async ocspResponse(
     issuer: LabCert,
     cert: LabCert,
-    o: { signer?: LabCert; ndays?: number; statusFrom?: LabCert } = {},
+    o: { signer?: LabCert; ndays?: number; claimGood?: boolean; nonce?: boolean } = {},
   ): Promise<Uint8Array> {
     const req = this.path('ocsp.req');
     const resp = this.path('ocsp.resp');
-    await this.openssl([
-      'ocsp',
-      '-issuer',
-      issuer.certPath,
-      '-cert',
-      cert.certPath,
-      '-no_nonce',
-      '-reqout',
-      req,
-    ]);
+    const reqArgs = ['ocsp', '-issuer', issuer.certPath, '-cert', cert.certPath, '-reqout', req];
+    await this.openssl([...reqArgs, ...(o.nonce ? [] : ['-no_nonce'])]);
     const signer = o.signer ?? issuer;
-    const db = (o.statusFrom ?? issuer).config?.replace(/ca\.cnf$/, 'index.txt');
+    let db = issuer.config?.replace(/ca\.cnf$/, 'index.txt');
     if (!db) throw new Error(`${issuer.name} is not a CA`);
+    if (o.claimGood) {
+      db = this.path('claimed-index.txt');
+      const serial = serialHexOf(cert.der).toUpperCase();
+      await writeFile(db, `V\t491231235959Z\t\t${serial}\tunknown\t/CN=claimed\n`);
+    }
     await this.openssl([
       'ocsp',
       '-index',
@@ -394,6 +396,18 @@ export function derHeader(
     header += count;
   }
   return { tag, header, length };
+}
+
+/** The serial number of a certificate as hex, as openssl's index file writes it. */
+export function serialHexOf(der: Uint8Array): string {
+  const { tbs } = splitCertificate(der);
+  let at = derHeader(tbs, 0).header;
+  const first = derHeader(tbs, at);
+  if (first.tag === 0xa0) at += first.header + first.length;
+  const serial = derHeader(tbs, at);
+  let bytes = tbs.subarray(at + serial.header, at + serial.header + serial.length);
+  while (bytes.length > 1 && bytes[0] === 0) bytes = bytes.subarray(1);
+  return Buffer.from(bytes).toString('hex');
 }
 
 /** Splits a certificate into its TBSCertificate DER and signature AlgorithmIdentifier DER. */

@@ -1,0 +1,185 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ChainLab, LEAF_EXT, serialHexOf, type LabCert } from './testing/chain-lab.ts';
+import { validate, type ValidateOptions } from './index.ts';
+
+const DAY = 86_400_000;
+
+describe('revocation from CRLs and OCSP responses made by openssl', () => {
+  let lab: ChainLab;
+  let root: LabCert;
+  let inter: LabCert;
+  let rogue: LabCert;
+  let alice: LabCert;
+  let bob: LabCert;
+  let rootCrl: Uint8Array;
+  const base = (more: Partial<ValidateOptions> = {}): ValidateOptions => ({
+    anchors: [root.der],
+    intermediates: [inter.der],
+    ...more,
+    crls: [rootCrl, ...(more.crls ?? [])],
+  });
+
+  before(async () => {
+    lab = await ChainLab.create();
+    root = await lab.root('Root');
+    inter = await lab.intermediate('Inter', root);
+    // Same name as the real intermediate, its own key: what a forger would use.
+    rogue = await lab.root('Inter');
+    alice = await lab.leaf('Alice', inter, { email: 'alice@example.org' });
+    bob = await lab.leaf('Bob', inter, { email: 'bob@example.org' });
+    await lab.revoke(inter, bob);
+    rootCrl = await lab.crl(root);
+  });
+  after(() => lab.cleanup());
+
+  it('finds a revoked certificate in a fresh CRL and clears a good one', async () => {
+    const crl = await lab.crl(inter);
+    const revoked = await validate(bob.der, base({ crls: [crl] }));
+    assert.equal(revoked.code, 'revoked');
+    assert.match(revoked.reason, /Bob" was revoked at .* \(keyCompromise\)/);
+    assert.equal(revoked.revocation[0]?.source, 'crl');
+    const good = await validate(alice.der, base({ crls: [crl], revocation: 'hard-fail' }));
+    assert.equal(good.code, 'valid', good.reason);
+    assert.deepEqual(
+      good.revocation.map((c) => c.status),
+      ['good', 'good'],
+    );
+  });
+
+  it('does not call a stale CRL good, but still believes its revocations', async () => {
+    const stale = await lab.crl(inter, {
+      thisUpdate: new Date(Date.now() - 10 * DAY),
+      nextUpdate: new Date(Date.now() - 3 * DAY),
+    });
+    const hard = await validate(alice.der, base({ crls: [stale], revocation: 'hard-fail' }));
+    assert.equal(hard.code, 'revocation-unknown');
+    assert.match(hard.reason, /stale/);
+    const soft = await validate(alice.der, base({ crls: [stale] }));
+    assert.equal(soft.code, 'valid');
+    assert.equal(soft.revocation[0]?.status, 'unknown');
+    assert.match(soft.notes.join(' '), /accepted under soft-fail/);
+    const staleRevoked = await validate(bob.der, base({ crls: [stale] }));
+    assert.equal(staleRevoked.code, 'revoked');
+  });
+
+  it('refuses a forged CRL even under soft-fail, and it cannot hide a real revocation', async () => {
+    const forged = await lab.crl(rogue);
+    const r = await validate(alice.der, base({ crls: [forged] }));
+    assert.equal(r.code, 'revocation-unknown');
+    assert.match(r.reason, /signature does not verify/);
+    const real = await lab.crl(inter);
+    const both = await validate(bob.der, base({ crls: [forged, real] }));
+    assert.equal(both.code, 'revoked');
+  });
+
+  it('uses a CRL only within the scope of its issuing distribution point', async () => {
+    const caOnly = await lab.crl(inter, {
+      ext: ['issuingDistributionPoint = critical, @idp', '[ idp ]', 'onlyCA = TRUE'],
+    });
+    const r = await validate(alice.der, base({ crls: [caOnly], revocation: 'hard-fail' }));
+    assert.equal(r.code, 'revocation-unknown');
+    assert.match(r.reason, /CA certificates only/);
+  });
+
+  it('checks intermediates too, and backtracks to a renewed intermediate', async () => {
+    const old = await lab.intermediate('Renewed', root);
+    const renewed = await lab.intermediate('Renewed', root, { keyPath: old.keyPath });
+    const leaf = await lab.leaf('Under Renewed', old);
+    await lab.revoke(root, old);
+    const crl = await lab.crl(root);
+    const onlyOld = await validate(leaf.der, {
+      anchors: [root.der],
+      intermediates: [old.der],
+      crls: [crl],
+    });
+    assert.equal(onlyOld.code, 'revoked');
+    assert.equal(onlyOld.failedAt, 1);
+    const r = await validate(leaf.der, {
+      anchors: [root.der],
+      intermediates: [old.der, renewed.der],
+      crls: [crl, await lab.crl(old)],
+      revocation: 'hard-fail',
+    });
+    assert.equal(r.code, 'valid', r.reason);
+    assert.equal(r.path[1]?.serial, serialHexOf(renewed.der));
+    assert.equal(r.work.paths, 2);
+  });
+
+  it('believes an OCSP answer signed by the issuer: good and revoked', async () => {
+    const good = await validate(
+      alice.der,
+      base({ ocspResponses: [await lab.ocspResponse(inter, alice)], revocation: 'hard-fail' }),
+    );
+    assert.equal(good.code, 'valid', good.reason);
+    assert.equal(good.revocation[0]?.source, 'ocsp');
+    const revoked = await validate(
+      bob.der,
+      base({ ocspResponses: [await lab.ocspResponse(inter, bob)] }),
+    );
+    assert.equal(revoked.code, 'revoked');
+    assert.equal(revoked.revocation[0]?.source, 'ocsp');
+  });
+
+  it('refuses a forged OCSP "good" for a revoked certificate', async () => {
+    const forged = await lab.ocspResponse(inter, bob, { signer: rogue, claimGood: true });
+    const alone = await validate(bob.der, base({ ocspResponses: [forged] }));
+    assert.equal(alone.code, 'revocation-unknown', alone.reason);
+    assert.match(alone.reason, /signature does not verify/);
+    const withCrl = await validate(
+      bob.der,
+      base({ ocspResponses: [forged], crls: [await lab.crl(inter)] }),
+    );
+    assert.equal(withCrl.code, 'revoked');
+  });
+
+  it('accepts a responder the issuer authorised, and refuses one it did not', async () => {
+    const responder = await lab.leaf('Responder', inter, {
+      ext: ['keyUsage = critical, digitalSignature', 'extendedKeyUsage = OCSPSigning'],
+    });
+    const delegated = await lab.ocspResponse(inter, alice, { signer: responder });
+    const ok = await validate(
+      alice.der,
+      base({ ocspResponses: [delegated], revocation: 'hard-fail' }),
+    );
+    assert.equal(ok.code, 'valid', ok.reason);
+    const plain = await lab.leaf('Not A Responder', inter, { ext: LEAF_EXT });
+    const unauthorised = await lab.ocspResponse(inter, bob, { signer: plain, claimGood: true });
+    const r = await validate(bob.der, base({ ocspResponses: [unauthorised] }));
+    assert.equal(r.code, 'revocation-unknown');
+    assert.match(r.reason, /OCSPSigning/);
+  });
+
+  it('does not call a stale OCSP answer good, and ignores one about another certificate', async () => {
+    const response = await lab.ocspResponse(inter, alice, { ndays: 1 });
+    const later = new Date(Date.now() + 3 * DAY);
+    const stale = await validate(
+      alice.der,
+      base({ ocspResponses: [response], at: later, revocation: 'hard-fail', crls: [] }),
+    );
+    assert.equal(stale.code, 'revocation-unknown');
+    assert.match(stale.reason, /stale/);
+    const other = await validate(
+      bob.der,
+      base({ ocspResponses: [response], revocation: 'hard-fail' }),
+    );
+    assert.equal(other.code, 'revocation-unknown');
+    assert.match(other.reason, /no revocation data/);
+  });
+
+  it('sets aside a malformed CRL or OCSP response and uses the rest', async () => {
+    const crl = await lab.crl(inter);
+    const broken = crl.slice(0, crl.length - 5);
+    const junk = new Uint8Array([0x30, 0x03, 0x0a, 0x01, 0x00]);
+    const r = await validate(
+      bob.der,
+      base({ crls: [broken, crl], ocspResponses: [junk, new Uint8Array([1, 2, 3])] }),
+    );
+    assert.equal(r.code, 'revoked');
+    assert.ok(
+      r.notes.some((n) => /CRL 2 set aside: CRL is malformed/.test(n)),
+      r.notes.join('\n'),
+    );
+    assert.ok(r.notes.some((n) => /OCSP response 2 set aside: OCSP response is malformed/.test(n)));
+  });
+});
