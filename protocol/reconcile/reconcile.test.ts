@@ -1,0 +1,185 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { compareVersions, recordKey, type Entry } from '../merge/entry.ts';
+import type { MemoryStore } from '../merge/memory-store.ts';
+import {
+  buildStores,
+  cappedScenario,
+  scenario,
+  universeFingerprint,
+  universeKind,
+  universeDer,
+} from '../testing/store-arbitraries.ts';
+import { assertSameContent, assertWithinCapacity } from '../testing/store-assertions.ts';
+import { CapacityCheckedStore } from '../testing/checked-store.ts';
+import { runSync, type SyncRun } from '../testing/sync-loop.ts';
+import { MemoryStore as Store } from '../merge/memory-store.ts';
+import { originOf } from '../testing/store-arbitraries.ts';
+
+/** The stated bound, in flights: spec/reconcile.md, "Round trips". */
+function flightBound(run: SyncRun): number {
+  const r = run.a;
+  const extraBatches = Math.max(0, r.batches - 1);
+  const lists = r.mode === 'keys' || r.mode === 'wide' ? 2 : 0;
+  const wants = run.a.wantsSent + run.b.wantsSent > 0 ? 2 : 0;
+  return 3 + extraBatches + lists + wants;
+}
+
+function newest(stores: readonly MemoryStore[]): Map<string, Entry> {
+  const best = new Map<string, Entry>();
+  for (const s of stores) {
+    for (const e of [...s.liveEntries(), ...s.tombstones()]) {
+      const k = recordKey(e);
+      const cur = best.get(k);
+      if (cur === undefined || compareVersions(e, cur) > 0) best.set(k, e);
+    }
+  }
+  return best;
+}
+
+test('two-way reconcile converges within 1.5 round trips, +0.5 per extra batch or list, +1 for a DER request', () => {
+  fc.assert(
+    fc.property(scenario(2), (s) => {
+      const [a, b] = buildStores(s) as [MemoryStore, MemoryStore];
+      const run = runSync(a, b);
+      assertSameContent(a, b);
+      assert.ok(run.flights <= flightBound(run), `${run.flights} flights`);
+      assert.equal(run.a.batches, run.b.batches, 'both sides send the same batches');
+      if (
+        run.a.mode === 'sketch' &&
+        run.a.batches === 1 &&
+        run.a.wantsSent + run.b.wantsSent === 0
+      ) {
+        assert.ok(run.flights <= 3, 'a first batch that decodes ends in 1.5 round trips');
+      }
+    }),
+    { numRuns: 200 },
+  );
+});
+
+test('reconcile is idempotent: a second reconcile ends at the hellos and changes nothing', () => {
+  fc.assert(
+    fc.property(scenario(2), (s) => {
+      const [a, b] = buildStores(s) as [MemoryStore, MemoryStore];
+      runSync(a, b);
+      const rootA = a.digest().root;
+      const again = runSync(a, b);
+      assert.equal(again.flights, 1);
+      assert.equal(again.aToB.entries + again.bToA.entries, 0);
+      assert.deepEqual(a.digest().root, rootA);
+      assertSameContent(a, b);
+    }),
+    { numRuns: 100 },
+  );
+});
+
+test('three stores synced pairwise in any order converge', () => {
+  const pairs: [number, number][] = [
+    [0, 1],
+    [1, 2],
+    [0, 2],
+  ];
+  fc.assert(
+    fc.property(
+      scenario(3),
+      fc.shuffledSubarray(pairs, { minLength: 3, maxLength: 3 }),
+      fc.array(fc.constantFrom(...pairs), { maxLength: 3 }),
+      (s, order, extra) => {
+        const stores = buildStores(s);
+        const expected = newest(stores);
+        for (const [i, j] of [...extra, ...order]) runSync(stores[i]!, stores[j]!);
+        assertSameContent(stores[0]!, stores[1]!);
+        assertSameContent(stores[1]!, stores[2]!);
+        const got = newest([stores[0]!]);
+        assert.deepEqual([...got.keys()].sort(), [...expected.keys()].sort());
+      },
+    ),
+    { numRuns: 100 },
+  );
+});
+
+test('a deletion beats an older copy and a re-import beats the deletion: the newest version wins on both sides', () => {
+  fc.assert(
+    fc.property(scenario(2), (s) => {
+      const [a, b] = buildStores(s) as [MemoryStore, MemoryStore];
+      const expected = newest([a, b]);
+      runSync(a, b);
+      for (const store of [a, b]) {
+        for (const [k, want] of expected) {
+          const [kind, hex] = k.split(':') as ['cert' | 'crl', string];
+          const got = store.get(kind, Uint8Array.from(Buffer.from(hex, 'hex')));
+          assert.ok(got !== null, `${k} missing`);
+          assert.equal(compareVersions(got, want), 0, `${k} not at the newest version`);
+          assert.equal(got.deleted, want.deleted);
+        }
+      }
+    }),
+    { numRuns: 100 },
+  );
+});
+
+test('a deletion reaches the peer, and a later re-import there comes back', () => {
+  const a = new Store({ origin: originOf(1) });
+  const b = new Store({ origin: originOf(2) });
+  const kind = universeKind(0);
+  const fp = universeFingerprint(0);
+  a.importEntry(kind, fp, universeDer(0));
+  runSync(a, b);
+  assert.equal(b.get(kind, fp)?.deleted, false);
+  a.deleteEntry(kind, fp);
+  const del = runSync(a, b);
+  assert.equal(b.get(kind, fp)?.deleted, true);
+  assert.equal(del.a.sentDeleted, 1);
+  b.importEntry(kind, fp, universeDer(0));
+  const back = runSync(a, b);
+  assert.equal(a.get(kind, fp)?.deleted, false);
+  assert.deepEqual(a.get(kind, fp)?.der, universeDer(0));
+  assert.ok(back.flights <= 5, 'a re-import after a deletion costs at most one DER request');
+});
+
+test('a metadata change travels without the DER', () => {
+  const a = new Store({ origin: originOf(1) });
+  const b = new Store({ origin: originOf(2) });
+  const kind = universeKind(1);
+  const fp = universeFingerprint(1);
+  a.importEntry(kind, fp, universeDer(1));
+  runSync(a, b);
+  b.setMeta(kind, fp, { label: 'work', pinned: true });
+  const run = runSync(a, b);
+  assert.equal(run.b.sentMeta, 1);
+  assert.equal(run.b.sentFull, 0);
+  assert.equal(run.flights, 3);
+  assert.deepEqual(a.get(kind, fp)?.meta, { label: 'work', pinned: true });
+});
+
+test('capacity is never exceeded, after any write of a reconcile', () => {
+  fc.assert(
+    fc.property(cappedScenario(2), (s) => {
+      const [a, b] = buildStores(s) as [MemoryStore, MemoryStore];
+      assertWithinCapacity(a);
+      assertWithinCapacity(b);
+      runSync(new CapacityCheckedStore(a), new CapacityCheckedStore(b));
+      assertWithinCapacity(a);
+      assertWithinCapacity(b);
+    }),
+    { numRuns: 150 },
+  );
+});
+
+test('no last copy is lost: every record whose newest version is live stays live somewhere', () => {
+  fc.assert(
+    fc.property(cappedScenario(2), (s) => {
+      const [a, b] = buildStores(s) as [MemoryStore, MemoryStore];
+      const expected = newest([a, b]);
+      const liveBefore = new Set([...a.liveEntries(), ...b.liveEntries()].map((e) => recordKey(e)));
+      runSync(a, b);
+      const liveAfter = new Set([...a.liveEntries(), ...b.liveEntries()].map((e) => recordKey(e)));
+      for (const k of liveBefore) {
+        if (expected.get(k)?.deleted === true) continue;
+        assert.ok(liveAfter.has(k), `${k} was live before and is gone from both stores`);
+      }
+    }),
+    { numRuns: 150 },
+  );
+});
