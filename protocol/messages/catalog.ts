@@ -55,13 +55,10 @@ export const listOrder = enumOf<ListOrder>({
 /** Which items a listing or a pull covers. */
 export const selectionFilter = enumOf<SelectionFilter>({ all: 0, lacking: 1 });
 
-/**
- * How a receiver stores a transfer (spec/protocol.md, "Transfer modes"); `sync` applies the
- * merge rule of spec/reconcile.md and carries what a reconciliation found missing.
- */
-export const transferMode = enumOf<TransferMode>({ add: 0, update: 1, 'replace-all': 2, sync: 3 });
+/** How a receiver stores a transfer (spec/protocol.md, "Transfer modes"). */
+export const transferMode = enumOf<TransferMode>({ add: 0, update: 1, 'replace-all': 2 });
 /** A transfer mode's name. */
-export type TransferMode = 'add' | 'update' | 'replace-all' | 'sync';
+export type TransferMode = 'add' | 'update' | 'replace-all';
 /** A list order's name. */
 export type ListOrder = 'store' | 'use' | 'subject' | 'contact';
 /** A selection filter's name. */

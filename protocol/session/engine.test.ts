@@ -10,7 +10,7 @@ import { DEFAULT_LIMITS, withFrameLimit } from '../wire/limits.ts';
 import { canStart } from './engine.ts';
 import { exchange, Side, testConfig } from './harness.ts';
 import { MemoryStore } from './memory-store.ts';
-import { bytesOf } from './turn.ts';
+import { bytesOf } from '../wire/hex.ts';
 import type { SessionConfig } from './types.ts';
 
 const origin = new Uint8Array(16).fill(7);

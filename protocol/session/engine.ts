@@ -12,7 +12,12 @@ import { decodeFrame } from '../messages/codec.ts';
 import { checkPeerMayRequest } from '../secure/policy.ts';
 import { withFrameLimit } from '../wire/limits.ts';
 import { negotiateVersion } from '../wire/version.ts';
-import type { ReconcileStep } from './store-view.ts';
+import {
+  decodeReconcileMessage,
+  encodeReconcileMessage,
+  type ReconcileMessage,
+} from '../reconcile/messages.ts';
+import type { SessionReconciler } from './store-view.ts';
 import {
   answerOverflow,
   beginOutbound,
@@ -24,7 +29,8 @@ import {
   onTransferDone,
   onTransferEnd,
 } from './transfers.ts';
-import { hexOf, Turn, type SessionEnv } from './turn.ts';
+import { hexOf } from '../wire/hex.ts';
+import { Turn, type SessionEnv } from './turn.ts';
 import type { Command, SessionConfig, SessionEvent, SessionState, StepResult } from './types.ts';
 
 /** The capability a side offers when it can reconcile (spec/protocol.md, "hello"). */
@@ -42,8 +48,8 @@ export function createSession(config: SessionConfig): SessionState {
     requests: [],
     outbound: null,
     inbound: null,
-    reconcile: null,
-    peerLacks: null,
+    reconcile: 'idle',
+    reconcileDeadline: null,
     deadline: null,
   });
 }
@@ -95,17 +101,20 @@ export function canStart(state: SessionState, op: Command['op']): boolean {
   if (op === 'pull')
     return state.inbound === null && !state.requests.some((r) => r.kind === 'pull');
   if (op === 'overflow-choice') return state.outbound?.alert != null;
+  if (op === 'reconcile') return state.reconcile === 'idle';
   return true;
 }
 
 function start(t: Turn): void {
   if (t.s.deadline !== null || t.s.version !== null) throw new RangeError('expected one start');
   const { config } = t.s;
+  const summary = t.env.store.summary();
+  const digest = t.env.reconciler?.hello() ?? summary.digest;
   t.send({
     type: 'hello',
     versions: [config.versions.min, config.versions.max],
     capabilities: [...config.capabilities],
-    summary: t.env.store.summary(),
+    summary: { ...summary, digest },
     maxFrame: config.limits.maxFrameBytes,
     sync: config.sync,
     ...(config.name !== undefined ? { name: config.name } : {}),
@@ -129,11 +138,14 @@ function onFrame(t: Turn, frame: Uint8Array): void {
   }
   if (incoming.kind === 'reconcile') {
     const r = t.env.reconciler;
-    const peer = t.s.peer;
-    if (!r || !peer || !t.s.config.capabilities.includes(RECONCILE_CAPABILITY)) {
+    if (!r || !bothReconcile(t)) {
       t.unexpected(`reconciliation message ${incoming.code}, which this side did not offer`);
     }
-    afterReconcile(t, r.receive(t.s.reconcile, peer.summary.digest, incoming));
+    const message = decodeReconcileMessage(incoming.code, incoming.payload);
+    // The peer began first: begin too, so both sides run the same symmetric steps.
+    if (t.s.reconcile === 'idle') beginReconcile(t, r);
+    if (t.s.phase === 'closed') return;
+    sendReconcile(t, r, r.receive(message));
     return;
   }
   onMessage(t, incoming.message);
@@ -214,16 +226,22 @@ function bothReconcile(t: Turn): boolean {
   );
 }
 
-function afterReconcile(t: Turn, r: ReconcileStep<unknown>): void {
-  t.s.reconcile = r.state;
-  for (const msg of r.send) t.sendReconcile(msg.code, msg.payload);
-  if (r.peerLacks === undefined) return;
-  t.s.peerLacks = r.peerLacks;
-  t.effect({ kind: 'reconciled', peerLacks: r.peerLacks.length });
-  // Stream what the peer lacks in the same flight (spec/protocol.md, "Reconciliation").
-  // Shortcoming: when a transfer is already outbound, the node layer pushes them later.
-  if (t.s.outbound === null && r.peerLacks.length > 0) {
-    beginOutbound(t, t.nextId(), 'sync', r.peerLacks);
+function beginReconcile(t: Turn, r: SessionReconciler): void {
+  t.s.reconcile = 'running';
+  sendReconcile(t, r, r.begin((t.s.peer as MessageOf<'hello'>).summary.digest));
+}
+
+function sendReconcile(t: Turn, r: SessionReconciler, out: readonly ReconcileMessage[]): void {
+  for (const msg of out) {
+    const { code, payload } = encodeReconcileMessage(msg);
+    t.sendReconcile(code, payload);
+  }
+  if (r.finished) {
+    t.s.reconcile = 'finished';
+    t.s.reconcileDeadline = null;
+    t.effect({ kind: 'reconciled', report: r.report() });
+  } else {
+    t.s.reconcileDeadline = t.now + t.s.config.timeouts.answer;
   }
 }
 
@@ -249,11 +267,17 @@ function answered(t: Turn, kind: 'list' | 'delete', id: number): true {
   return true;
 }
 
+/** What the peer lacks, when the reconciliation knows it (filter `lacking`). */
+function peerLacks(t: Turn): readonly string[] | null {
+  return t.env.reconciler?.peerLacks?.() ?? null;
+}
+
 function onListRequest(t: Turn, m: MessageOf<'list-request'>): void {
-  if (m.filter === 'lacking' && t.s.peerLacks === null) {
-    return t.refuse(m.id, 'unexpected-message', 'what you lack is known only after a reconcile');
+  const lacks = m.filter === 'lacking' ? peerLacks(t) : null;
+  if (m.filter === 'lacking' && lacks === null) {
+    return t.refuse(m.id, 'unexpected-message', 'what you lack is not known here yet');
   }
-  const only = m.filter === 'lacking' ? new Set(t.s.peerLacks) : undefined;
+  const only = lacks !== null ? new Set(lacks) : undefined;
   const page = t.env.store.list({
     order: m.order,
     limit: m.limit,
@@ -274,11 +298,12 @@ function onPullRequest(t: Turn, m: MessageOf<'pull-request'>): void {
     return t.refuse(m.id, 'unexpected-message', 'a transfer to you is already running');
   }
   const requested = m.ids?.map(hexOf);
-  if (requested === undefined && m.filter === 'lacking' && t.s.peerLacks === null) {
-    return t.refuse(m.id, 'unexpected-message', 'what you lack is known only after a reconcile');
+  const lacks = requested === undefined && m.filter === 'lacking' ? peerLacks(t) : null;
+  if (requested === undefined && m.filter === 'lacking' && lacks === null) {
+    return t.refuse(m.id, 'unexpected-message', 'what you lack is not known here yet');
   }
-  const ids = requested ?? (m.filter === 'lacking' ? t.s.peerLacks : t.env.store.selectAll());
-  beginOutbound(t, m.id, m.mode, ids ?? [], requested);
+  const ids = requested ?? lacks ?? t.env.store.selectAll();
+  beginOutbound(t, m.id, m.mode, ids, requested);
 }
 
 function onTick(t: Turn): void {
@@ -318,11 +343,10 @@ function onCommand(t: Turn, c: Command): void {
       return t.send({ type: 'validity-report', checkedAt: c.checkedAt, results: [...c.results] });
     case 'reconcile': {
       const r = t.env.reconciler;
-      const peer = t.s.peer;
-      if (!r || !peer || !bothReconcile(t)) {
+      if (!r || !bothReconcile(t)) {
         throw new RangeError('expected both sides to offer reconcile, got one without');
       }
-      return afterReconcile(t, r.begin(peer.summary.digest));
+      return beginReconcile(t, r);
     }
     case 'overflow-choice':
       return answerOverflow(t, c.victim);

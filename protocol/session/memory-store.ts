@@ -11,7 +11,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import type { TransferMode } from '../messages/catalog.ts';
 import type { Item, ItemResult, ListEntry, StoreSummary, Tombstone } from '../messages/records.ts';
 import type { ListQuery, ListResult, ReceiveOutcome, StoreView } from './store-view.ts';
-import { bytesOf, hexOf } from './turn.ts';
+import { bytesOf, hexOf } from '../wire/hex.ts';
 
 /** What a memory store does when it is full. */
 export type OverflowPolicy = 'lru' | 'alert' | 'refuse';

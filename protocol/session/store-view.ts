@@ -1,13 +1,13 @@
 /**
  * What a session needs from the world below and beside it, as interfaces the node layer
  * implements: the store ({@link StoreView}) and the reconciliation engine
- * ({@link Reconciler}). The session engine calls them synchronously and never keeps what
- * they return beyond one step.
+ * ({@link SessionReconciler}). The session engine calls them synchronously and never keeps
+ * what they return beyond one step. They are the only stateful things a step touches.
  */
 
 import type { TransferMode, ListOrder } from '../messages/catalog.ts';
 import type { Item, ItemResult, ListEntry, StoreSummary, Tombstone } from '../messages/records.ts';
-import type { CborKey, CborValue } from '../wire/cbor.ts';
+import type { ReconcileMessage } from '../reconcile/messages.ts';
 
 /** One page of a listing, as the store answers it. */
 export interface ListQuery {
@@ -76,32 +76,27 @@ export interface StoreView {
   delete(id: string): ItemResult;
 }
 
-/** A reconciliation message: a type code in 16..31 and its payload map. */
-export interface ReconcileMessage {
-  readonly code: number;
-  readonly payload: ReadonlyMap<CborKey, CborValue>;
-}
-
-/** What one reconciliation step produced. */
-export interface ReconcileStep<S> {
-  readonly state: S;
-  readonly send: readonly ReconcileMessage[];
-  /**
-   * Set when this side knows the difference: hex ids of the versions it holds that the peer
-   * lacks (they are streamed in a `sync` transfer in the same flight).
-   */
-  readonly peerLacks?: readonly string[];
-}
-
 /**
- * The reconciliation engine as the session drives it (spec/reconcile.md). Pure: it reads the
- * store's digests through whatever it was built with, and keeps its progress in `S`.
- * Its methods throw only {@link CertsyncError} (`malformed-message` for a bad payload,
- * `sketch-undecodable`, ...).
+ * The reconciliation engine as the session drives it: protocol/reconcile/reconciler.ts
+ * (spec/reconcile.md) has this shape. It reaches the store through its own contract, keeps
+ * its own progress, and throws only {@link CertsyncError}. Both sides begin once the hellos
+ * are exchanged; a side that receives a reconciliation message before it began begins first.
  */
-export interface Reconciler<S = unknown> {
-  /** Starts a reconciliation, knowing the digest the peer sent in its hello. */
-  begin(peerDigest: Uint8Array): ReconcileStep<S>;
-  /** Handles one reconciliation message; `state` is null when the peer started. */
-  receive(state: S | null, peerDigest: Uint8Array, message: ReconcileMessage): ReconcileStep<S>;
+export interface SessionReconciler {
+  /** The store digest bytes this side sends in its hello (`summary.digest`). */
+  hello(): Uint8Array;
+  /** Starts, knowing the peer's digest bytes; returns the messages to send. */
+  begin(peerDigest: Uint8Array): readonly ReconcileMessage[];
+  /** Takes one message from the peer; returns the messages to send. */
+  receive(message: ReconcileMessage): readonly ReconcileMessage[];
+  /** True once this side has nothing more to send or wait for. */
+  readonly finished: boolean;
+  /** What the reconcile did, for the user (protocol/reconcile/reconciler.ts's report). */
+  report(): object;
+  /**
+   * Hex ids of the items this side holds that the peer lacks, when the reconcile learnt them
+   * and has not sent them yet; null otherwise. Lets a `list-request` with filter `lacking`
+   * be answered. Optional.
+   */
+  peerLacks?(): readonly string[] | null;
 }

@@ -18,7 +18,8 @@ import {
 } from '../messages/records.ts';
 import { checkPrivateKeyAcceptance, checkPrivateKeyRelease } from '../secure/policy.ts';
 import { encodeCbor } from '../wire/cbor.ts';
-import { hexOf, Turn, WINDOW, bytesOf } from './turn.ts';
+import { bytesOf, hexOf } from '../wire/hex.ts';
+import { Turn, WINDOW } from './turn.ts';
 import type { Inbound, Outbound } from './types.ts';
 
 /** Bytes an items batch adds around its entries: envelope, keys, array heads. */

@@ -9,14 +9,14 @@ import type { Message } from '../messages/catalog.ts';
 import { encodeMessage } from '../messages/codec.ts';
 import type { CborKey, CborValue } from '../wire/cbor.ts';
 import { encodeReconcile } from '../messages/codec.ts';
-import type { Reconciler, StoreView } from './store-view.ts';
+import type { SessionReconciler, StoreView } from './store-view.ts';
 import type { Effect, SessionState, StepResult } from './types.ts';
 
 /** What the node layer lends the engine for one step. */
 export interface SessionEnv {
   readonly store: StoreView;
-  /** Absent: this side cannot reconcile, and does not offer the `reconcile` capability. */
-  readonly reconciler?: Reconciler;
+  /** Absent: this side cannot reconcile (it must not offer the `reconcile` capability). */
+  readonly reconciler?: SessionReconciler;
 }
 
 /** Most items batches a sender may have unacknowledged (spec/protocol.md, "Transfers"). */
@@ -90,6 +90,7 @@ export class Turn {
     this.s.requests = [];
     this.s.outbound = null;
     this.s.inbound = null;
+    this.s.reconcileDeadline = null;
     this.effect({ kind: 'close', error });
   }
 
@@ -106,6 +107,7 @@ export class Turn {
     const out = this.s.outbound;
     if (out && out.alert === null && (out.unacked.length > 0 || out.ended)) all.push(out.deadline);
     if (this.s.inbound) all.push(this.s.inbound.deadline);
+    if (this.s.reconcileDeadline !== null) all.push(this.s.reconcileDeadline);
     return all.length === 0 ? null : Math.min(...all);
   }
 
@@ -118,25 +120,4 @@ export class Turn {
 
 function clip(text: string): string {
   return text.length <= MAX_ERROR_TEXT / 4 ? text : `${text.slice(0, MAX_ERROR_TEXT / 4 - 1)}…`;
-}
-
-/** Lower-case hex of a byte string. */
-export function hexOf(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += b.toString(16).padStart(2, '0');
-  return s;
-}
-
-/**
- * Bytes of a lower-case hex string.
- *
- * @throws RangeError when `hex` is not an even number of hex digits
- */
-export function bytesOf(hex: string): Uint8Array {
-  if (!/^(?:[0-9a-f]{2})*$/.test(hex)) {
-    throw new RangeError(`expected lower-case hex digits in pairs, got '${hex.slice(0, 16)}'`);
-  }
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-  return out;
 }

@@ -119,10 +119,10 @@ export interface SessionState {
   readonly requests: readonly PendingRequest[];
   readonly outbound: Outbound | null;
   readonly inbound: Inbound | null;
-  /** Reconciliation progress, opaque to the session. */
-  readonly reconcile: unknown;
-  /** Hex ids the peer lacks, once a reconciliation found them. */
-  readonly peerLacks: readonly string[] | null;
+  /** Whether this side began reconciling, and whether it finished. */
+  readonly reconcile: 'idle' | 'running' | 'finished';
+  /** While reconciling: when the peer's next reconciliation message is due. */
+  readonly reconcileDeadline: number | null;
   /** When the hello or goodbye wait ends. */
   readonly deadline: number | null;
 }
@@ -188,7 +188,8 @@ export type Effect =
     }
   | { readonly kind: 'delete-result'; readonly result: MessageOf<'delete-result'> }
   | { readonly kind: 'validity-report'; readonly report: MessageOf<'validity-report'> }
-  | { readonly kind: 'reconciled'; readonly peerLacks: number }
+  /** The reconciliation finished; `report` is the reconciler's own. */
+  | { readonly kind: 'reconciled'; readonly report: object }
   | { readonly kind: 'peer-error'; readonly error: MessageOf<'error'> };
 
 /** The result of one {@link step}. */
