@@ -65,8 +65,43 @@ export function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
 
+/** Nesting deeper than this is refused (no certificate structure comes close). */
+const MAX_DEPTH = 32;
+
+/**
+ * Walks the TLVs of `bytes[start, end)` and returns false unless they are DER-shaped: definite
+ * lengths in minimal form, and every constructed value's children exactly filling it. asn1js
+ * alone lets a child run past its parent's end, which would let a certificate whose outer
+ * length was altered still read as the original.
+ */
+function derShaped(bytes: Uint8Array, start: number, end: number, depth: number): boolean {
+  let at = start;
+  while (at < end) {
+    if (depth > MAX_DEPTH) return false;
+    const tag = bytes[at++] as number;
+    if ((tag & 0x1f) === 0x1f) {
+      while (at < end && ((bytes[at] as number) & 0x80) !== 0) at++;
+      at++;
+    }
+    if (at >= end) return false;
+    let length = bytes[at++] as number;
+    if (length & 0x80) {
+      const count = length & 0x7f;
+      if (count === 0 || count > 4 || bytes[at] === 0 || at + count > end) return false;
+      length = 0;
+      for (let i = 0; i < count; i++) length = length * 256 + (bytes[at++] as number);
+      if (length < 0x80) return false;
+    }
+    if (at + length > end) return false;
+    if (tag & 0x20 && !derShaped(bytes, at, at + length, depth + 1)) return false;
+    at += length;
+  }
+  return at === end;
+}
+
 /** Decodes exactly one DER value filling all of `bytes`, or throws `invalid(what)`. */
 export function decodeStrict(bytes: Uint8Array, what: string, invalid: Invalid): asn1js.AsnType {
+  if (bytes.length === 0 || !derShaped(bytes, 0, bytes.length, 0)) throw invalid(what);
   const r = asn1js.fromBER(bytes);
   if (r.offset === -1 || r.offset !== bytes.length || r.result.error) throw invalid(what);
   return r.result;

@@ -153,7 +153,7 @@ export function readCertificate(der: Uint8Array): CertificateFacts {
   } catch (cause) {
     throw malformed('not an X.509 certificate', cause);
   }
-  const outer = decodeStrict(der, 'certificate', malformed);
+  const outer = decodeStrict(der, 'its DER encoding is broken', malformed);
   const [tbsBlock, sigAlgBlock, sigBlock] = itemsOf(outer);
   if (!tbsBlock || !sigAlgBlock || !(sigBlock instanceof asn1js.BitString)) {
     throw malformed('certificate structure');

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
 import { ChainLab, LEAF_EXT, serialHexOf, type LabCert } from './testing/chain-lab.ts';
 import { validate, type ValidateOptions } from './index.ts';
 
@@ -181,5 +182,36 @@ describe('revocation from CRLs and OCSP responses made by openssl', () => {
       r.notes.join('\n'),
     );
     assert.ok(r.notes.some((n) => /OCSP response 2 set aside: OCSP response is malformed/.test(n)));
+  });
+
+  it('no single-byte corruption of a CRL or OCSP answer turns a revoked certificate good', async () => {
+    const crl = await lab.crl(inter);
+    const ocsp = await lab.ocspResponse(inter, bob);
+    const corrupt = (bytes: Uint8Array, at: number, xor: number): Uint8Array => {
+      const out = new Uint8Array(bytes);
+      out[at % out.length] = (out[at % out.length] as number) ^ xor;
+      return out;
+    };
+    await fc.assert(
+      fc.asyncProperty(
+        fc.nat(),
+        fc.integer({ min: 1, max: 255 }),
+        fc.boolean(),
+        async (at, xor, onCrl) => {
+          const r = await validate(
+            bob.der,
+            base(
+              onCrl
+                ? { crls: [corrupt(crl, at, xor)] }
+                : { ocspResponses: [corrupt(ocsp, at, xor)] },
+            ),
+          );
+          assert.notEqual(r.revocation[0]?.status, 'good');
+          assert.ok(r.code === 'revoked' || r.code === 'revocation-unknown' || r.code === 'valid');
+          if (r.code === 'valid') assert.equal(r.revocation[0]?.status, 'unknown');
+        },
+      ),
+      { numRuns: 200, seed: 5280 },
+    );
   });
 });
