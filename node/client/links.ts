@@ -1,0 +1,192 @@
+/**
+ * Opening the links a client runs on, by the name a user types: `tcp` (127.0.0.1, for
+ * tests) and `serial` (a serial device or pty, at `--device`). A listener hands out one link per peer, one
+ * after another, so a long-lived `serve` can take the next peer when the last has left.
+ *
+ * TCP and serial both carry the serial link's framing (COBS, CRC-32, acknowledgements), so
+ * the frames that reach the session are the same on both. IrDA is not wired here yet: its
+ * transport has no adapter to a real device on this machine, and BLE is not wired yet.
+ */
+import { once } from 'node:events';
+import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
+import { SerialPort } from 'serialport';
+import { CertsyncError } from '../../protocol/errors.ts';
+import type { Link, Logger } from '../../transports/link.ts';
+import { SerialLink, type SerialLinkOptions } from '../../transports/serial/serial-link.ts';
+
+/** The links a client can use. */
+export const LINK_KINDS = ['tcp', 'serial'] as const;
+/** A link kind's name. */
+export type LinkKind = (typeof LINK_KINDS)[number];
+
+/** Where a link goes. */
+export interface LinkSpec {
+  readonly kind: LinkKind;
+  /** serial: the device path (e.g. /dev/ttyUSB0, or a pty from socat). */
+  readonly device?: string;
+  /** serial: line speed (default 115200; a pty ignores it). */
+  readonly baud?: number;
+  /** tcp: the port on 127.0.0.1 (0 when listening: any free one). */
+  readonly port?: number;
+  /** ble: the HCI tty of the controller. */
+  readonly hci?: string;
+  readonly logger?: Logger;
+}
+
+/** An open link and how to give it back. */
+export interface OpenLink {
+  readonly link: Link;
+  /** Closes the link and whatever was opened for it alone. */
+  release(): Promise<void>;
+}
+
+/** Hands out one link per arriving peer. */
+export interface LinkListener {
+  /** Where peers reach it, for the user: `tcp 127.0.0.1:40123`, `serial /dev/pts/3`. */
+  readonly address: string;
+  /** The next peer's link. */
+  next(): Promise<OpenLink>;
+  close(): Promise<void>;
+}
+
+/** Serial-link settings: a session's own timeouts govern, so the line may idle longer. */
+function serialOptions(spec: LinkSpec, deadPeerMs: number): SerialLinkOptions {
+  return { deadPeerMs, ...(spec.logger ? { logger: spec.logger } : {}) };
+}
+
+/**
+ * Reaches a peer that listens.
+ *
+ * @throws CertsyncError `link-error` when the device or port cannot be opened,
+ *   `bad-input` when the spec lacks what its kind needs
+ */
+export async function dialLink(spec: LinkSpec): Promise<OpenLink> {
+  switch (spec.kind) {
+    case 'tcp': {
+      const port = needPort(spec);
+      const socket = netConnect({ host: '127.0.0.1', port });
+      await opened(socket, `127.0.0.1:${port}`);
+      return socketLink(socket, spec);
+    }
+    case 'serial': {
+      const port = await openSerial(spec);
+      const link = new SerialLink(port, serialOptions(spec, 15_000));
+      return {
+        link,
+        release: async () => {
+          await link.close().catch(() => undefined);
+          await closeSerial(port);
+        },
+      };
+    }
+  }
+}
+
+/**
+ * Waits for peers.
+ *
+ * @throws CertsyncError `link-error` when the device or port cannot be opened
+ */
+export async function listenLink(spec: LinkSpec): Promise<LinkListener> {
+  switch (spec.kind) {
+    case 'tcp':
+      return listenTcp(spec);
+    case 'serial':
+      return listenSerial(spec);
+  }
+}
+
+function needPort(spec: LinkSpec): number {
+  const port = spec.port;
+  if (port === undefined || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new CertsyncError('bad-input', `a tcp link needs --port 0..65535, got ${String(port)}`);
+  }
+  return port;
+}
+
+async function opened(socket: Socket, where: string): Promise<void> {
+  try {
+    await once(socket, 'connect');
+  } catch (cause) {
+    socket.destroy();
+    throw new CertsyncError('link-error', `cannot reach ${where}: ${String(cause)}`, { cause });
+  }
+}
+
+function socketLink(socket: Socket, spec: LinkSpec): OpenLink {
+  socket.setNoDelay(true);
+  // A socket error ends the link through the link's own silence rule; keep it from throwing.
+  socket.on('error', () => undefined);
+  const link = new SerialLink(socket, serialOptions(spec, 15_000));
+  return {
+    link,
+    release: async () => {
+      await link.close().catch(() => undefined);
+      socket.destroy();
+    },
+  };
+}
+
+async function listenTcp(spec: LinkSpec): Promise<LinkListener> {
+  const server: Server = createServer();
+  const waiting: Socket[] = [];
+  const takers: ((s: Socket) => void)[] = [];
+  server.on('connection', (socket) => {
+    const take = takers.shift();
+    if (take) take(socket);
+    else waiting.push(socket);
+  });
+  server.listen(spec.port ?? 0, '127.0.0.1');
+  try {
+    await once(server, 'listening');
+  } catch (cause) {
+    throw new CertsyncError('link-error', `cannot listen on 127.0.0.1: ${String(cause)}`, {
+      cause,
+    });
+  }
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    address: `tcp 127.0.0.1:${port}`,
+    next: async () => {
+      const socket = waiting.shift() ?? (await new Promise<Socket>((r) => takers.push(r)));
+      return socketLink(socket, spec);
+    },
+    close: async () => {
+      for (const s of waiting) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+async function listenSerial(spec: LinkSpec): Promise<LinkListener> {
+  const port = await openSerial(spec);
+  return {
+    address: `serial ${spec.device}`,
+    // One link per peer on the same open port. The serial link has no connection handshake
+    // (transports/serial/serial-link.ts), so a new one starts only after the last has ended.
+    next: async () => {
+      const link = new SerialLink(port, serialOptions(spec, 3_600_000));
+      return { link, release: () => link.close().catch(() => undefined) };
+    },
+    close: () => closeSerial(port),
+  };
+}
+
+async function openSerial(spec: LinkSpec): Promise<SerialPort> {
+  const path = spec.device;
+  if (!path) throw new CertsyncError('bad-input', 'a serial link needs --device PATH');
+  const port = new SerialPort({ path, baudRate: spec.baud ?? 115_200, autoOpen: false });
+  try {
+    await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(e) : resolve())));
+  } catch (cause) {
+    throw new CertsyncError('link-error', `cannot open ${path}: ${String(cause)}`, { cause });
+  }
+  port.on('error', () => undefined);
+  return port;
+}
+
+async function closeSerial(port: SerialPort): Promise<void> {
+  if (!port.isOpen) return;
+  await new Promise<void>((resolve) => port.close(() => resolve()));
+}

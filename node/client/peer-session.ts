@@ -1,0 +1,535 @@
+/**
+ * One session with a peer over one link, from hello to goodbye: the hellos in the clear,
+ * the secure handshake (pairing when asked), then the session engine driven against the
+ * SQLite store, with every user request as a promise.
+ *
+ * The engine is pure (protocol/session/engine.ts): this class feeds it frames, ticks and
+ * commands one at a time, sends the frames it returns in order, and settles the promises of
+ * the requests its effects answer.
+ */
+import { CertsyncError, isCertsyncError } from '../../protocol/errors.ts';
+import type { ListOrder, TransferMode, ValidityResult } from '../../protocol/messages/catalog.ts';
+import type { ItemResult, ListEntry } from '../../protocol/messages/records.ts';
+import { Reconciler, type ReconcileReport } from '../../protocol/reconcile/reconciler.ts';
+import { createSession, RECONCILE_CAPABILITY, step } from '../../protocol/session/engine.ts';
+import type { SessionEnv } from '../../protocol/session/turn.ts';
+import {
+  DEFAULT_TIMEOUTS,
+  type Command,
+  type Effect,
+  type SessionState,
+  type SessionTimeouts,
+} from '../../protocol/session/types.ts';
+import { DEFAULT_LIMITS, MIN_FRAME_BYTES, withFrameLimit } from '../../protocol/wire/limits.ts';
+import { SUPPORTED_VERSIONS } from '../../protocol/wire/version.ts';
+import { isLinkError, silentLogger, type Link, type Logger } from '../../transports/link.ts';
+import {
+  acceptSecure,
+  connectSecure,
+  type InitiatorIntent,
+  type ResponderPairing,
+  type SecureSession,
+} from '../keys/secure-link.ts';
+import { storeIdentity, storePeerBook } from '../keys/store-peer-book.ts';
+import type { Store } from '../store/index.ts';
+import { SessionStore } from './session-store.ts';
+
+/** Room a sealed record takes beyond its body (type byte, tag), with a margin. */
+const RECORD_OVERHEAD = 64;
+/** Entries per listing page asked for. */
+const PAGE = 512;
+
+/** The peer's hello, as the user sees it. */
+export interface PeerInfo {
+  /** The name this side paired it under. */
+  readonly name: string;
+  /** The name the peer gives itself in its hello, if any. */
+  readonly calls: string | undefined;
+  readonly certificates: number;
+  readonly crls: number;
+  readonly capacity: number | undefined;
+  readonly free: number | undefined;
+  readonly newlyPaired: boolean;
+}
+
+/** What one transfer did. */
+export interface TransferSummary {
+  readonly results: readonly ItemResult[];
+  readonly aborted: boolean;
+  readonly removed: number;
+}
+
+/** A transfer's progress, for the progress bar. */
+export interface TransferProgress {
+  readonly direction: 'sent' | 'received';
+  /** Items acknowledged (sent) or applied (received) so far. */
+  readonly items: number;
+  /** Items the transfer carries in all, when known. */
+  readonly total: number | undefined;
+}
+
+/** Asks the user which of the peer's candidates to evict for `incoming`; null aborts. */
+export type OverflowChooser = (
+  incoming: Uint8Array,
+  candidates: readonly ListEntry[],
+) => Promise<Uint8Array | null>;
+
+/** Settings of one session. */
+export interface PeerSessionOptions {
+  readonly store: Store;
+  /** Start a reconcile right after the hellos (the `auto` setting `sync`). */
+  readonly autoSync: boolean;
+  /** The name this side gives itself in its hello. */
+  readonly name?: string;
+  readonly timeouts?: Partial<SessionTimeouts>;
+  /** Called when the peer's store is full under policy `alert`; default: abort. */
+  readonly chooseVictim?: OverflowChooser;
+  readonly onProgress?: (p: TransferProgress) => void;
+  /** Called for every validity report the peer sends. */
+  readonly onValidityReport?: (results: readonly ValidityResult[]) => void;
+  readonly logger?: Logger;
+}
+
+/** The initiator's side: what it wants from the handshake. */
+export interface ConnectOptions extends PeerSessionOptions {
+  readonly intent: InitiatorIntent;
+}
+
+/** The responder's side: whether it accepts a pairing on this connection. */
+export interface AcceptOptions extends PeerSessionOptions {
+  readonly pairing?: ResponderPairing;
+}
+
+interface Waiter {
+  /** The request or transfer id it waits on, so that a refusal of it rejects the waiter. */
+  readonly requestId?: number;
+  match(e: Effect): boolean;
+  resolve(e: Effect): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Opens a session as the side that connected.
+ *
+ * @throws CertsyncError from the handshake (`not-paired`, `peer-key-mismatch`,
+ *   `handshake-failed`, `pairing-rejected`, `timeout`, `link-closed`); the link is closed
+ */
+export function connectSession(link: Link, options: ConnectOptions): Promise<PeerSession> {
+  return PeerSession.open(link, options, 'initiator');
+}
+
+/**
+ * Opens a session as the side that waited.
+ *
+ * @throws CertsyncError as {@link connectSession}
+ */
+export function acceptSession(link: Link, options: AcceptOptions): Promise<PeerSession> {
+  return PeerSession.open(link, options, 'responder');
+}
+
+/** A running session; see the module comment. */
+export class PeerSession {
+  readonly peer: PeerInfo;
+  readonly store: SessionStore;
+  private state: SessionState;
+  private readonly env: SessionEnv;
+  private readonly secure: SecureSession;
+  private readonly options: PeerSessionOptions;
+  private readonly log: Logger;
+  private waiters: Waiter[] = [];
+  private sending: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+  private failure: unknown = null;
+  private readonly ended: Promise<CertsyncError | null>;
+  private endWith!: (error: CertsyncError | null) => void;
+  private transferTotal = new Map<number, number>();
+  private counted = new Map<number, number>();
+
+  private constructor(
+    secure: SecureSession,
+    state: SessionState,
+    env: SessionEnv,
+    options: PeerSessionOptions,
+    peer: PeerInfo,
+  ) {
+    this.secure = secure;
+    this.state = state;
+    this.env = env;
+    this.store = env.store as SessionStore;
+    this.options = options;
+    this.peer = peer;
+    this.log = options.logger ?? silentLogger;
+    this.ended = new Promise((resolve) => (this.endWith = resolve));
+  }
+
+  /** Runs hellos and handshake; the engine takes the peer's hello once the session is up. */
+  static async open(
+    link: Link,
+    options: ConnectOptions | AcceptOptions,
+    role: 'initiator' | 'responder',
+  ): Promise<PeerSession> {
+    const sessionStore = new SessionStore(options.store, 'peer');
+    const env: SessionEnv = { store: sessionStore, reconciler: new Reconciler(sessionStore) };
+    const frameLimit = Math.max(
+      MIN_FRAME_BYTES,
+      Math.min(DEFAULT_LIMITS.maxFrameBytes, link.maxFrameSize - RECORD_OVERHEAD),
+    );
+    let state = createSession({
+      versions: SUPPORTED_VERSIONS,
+      capabilities: [RECONCILE_CAPABILITY],
+      limits: withFrameLimit(DEFAULT_LIMITS, frameLimit),
+      sync: options.autoSync ? 'auto' : 'on-request',
+      ...(options.name !== undefined ? { name: options.name } : {}),
+      timeouts: { ...DEFAULT_TIMEOUTS, ...options.timeouts },
+      // Only a paired peer gets past the handshake below, so the engine never sees another.
+      standing: 'paired',
+      exportPrivateKeys: false,
+    });
+    const started = step(state, { kind: 'start', now: Date.now() }, env);
+    state = started.state;
+    const ownHello = started.frames[0] as Uint8Array;
+    const helloWait = (options.timeouts?.hello ?? DEFAULT_TIMEOUTS.hello) + 5_000;
+    let secure: SecureSession;
+    let peerHello: Uint8Array;
+    try {
+      await link.send(ownHello);
+      const received = await withTimeout(link.receive(), helloWait, 'the peer sent no hello');
+      if (received === null) throw new CertsyncError('link-closed', 'the peer left before hello');
+      peerHello = received;
+      const common = {
+        link,
+        identity: storeIdentity(options.store),
+        peers: storePeerBook(options.store),
+        ...(options.logger ? { logger: options.logger } : {}),
+      };
+      secure =
+        role === 'initiator'
+          ? await connectSecure({
+              ...common,
+              hellos: { initiatorHello: ownHello, responderHello: peerHello },
+              intent: (options as ConnectOptions).intent,
+            })
+          : await acceptSecure({
+              ...common,
+              hellos: { initiatorHello: peerHello, responderHello: ownHello },
+              ...((options as AcceptOptions).pairing
+                ? { pairing: (options as AcceptOptions).pairing }
+                : {}),
+            });
+    } catch (error) {
+      await link.close().catch(() => undefined);
+      throw asCertsyncError(error);
+    }
+    const session = new PeerSession(secure, state, env, options, {
+      name: secure.peer.name,
+      calls: undefined,
+      certificates: 0,
+      crls: 0,
+      capacity: undefined,
+      free: undefined,
+      newlyPaired: secure.newlyPaired,
+    });
+    const ready = session.waitFor((e) => e.kind === 'ready');
+    session.feed({ kind: 'frame', now: Date.now(), frame: peerHello });
+    void session.readLoop();
+    const hello = await ready;
+    if (hello.kind === 'ready') {
+      const s = hello.peer.summary;
+      Object.assign(session.peer, {
+        calls: hello.peer.name,
+        certificates: s.certificates,
+        crls: s.crls,
+        capacity: s.capacity,
+        free: s.free,
+      });
+    }
+    return session;
+  }
+
+  /** Resolves when the session is over: null after a clean goodbye, else why it ended. */
+  whenEnded(): Promise<CertsyncError | null> {
+    return this.ended;
+  }
+
+  /** True while both sides are talking. */
+  get open(): boolean {
+    return this.state.phase === 'ready';
+  }
+
+  /**
+   * The peer's whole listing in `order` (`lacking`: only what this side lacks, after a
+   * reconcile).
+   *
+   * @throws CertsyncError when the session ends first or the peer refuses
+   */
+  async list(order: ListOrder, filter: 'all' | 'lacking' = 'all'): Promise<ListEntry[]> {
+    const out: ListEntry[] = [];
+    let cursor: Uint8Array | undefined;
+    for (;;) {
+      const id = this.state.nextId;
+      const page = this.waitFor((e) => e.kind === 'list-page' && e.page.id === id, id);
+      this.command({ op: 'list', order, filter, limit: PAGE, ...(cursor ? { cursor } : {}) });
+      const e = await page;
+      if (e.kind !== 'list-page') break;
+      out.push(...e.page.entries);
+      cursor = e.page.next;
+      if (!cursor) break;
+    }
+    return out;
+  }
+
+  /**
+   * Sends the items `ids` (hex) to the peer under `mode`.
+   *
+   * @throws CertsyncError when the session ends first
+   */
+  async push(ids: readonly string[], mode: TransferMode): Promise<TransferSummary> {
+    const id = this.state.nextId;
+    this.transferTotal.set(id, ids.length);
+    const done = this.collect(id, 'sent');
+    this.command({ op: 'push', mode, ids });
+    return done;
+  }
+
+  /**
+   * Asks the peer for items (`ids`, else everything it holds) to store under `mode`.
+   *
+   * @throws CertsyncError when the session ends first or the peer refuses
+   */
+  async pull(mode: TransferMode, ids?: readonly Uint8Array[]): Promise<TransferSummary> {
+    const id = this.state.nextId;
+    if (ids) this.transferTotal.set(id, ids.length);
+    const done = this.collect(id, 'received');
+    this.command({ op: 'pull', mode, filter: 'all', ...(ids ? { ids } : {}) });
+    return done;
+  }
+
+  /**
+   * Deletes items on the peer.
+   *
+   * @throws CertsyncError when the session ends first
+   */
+  async deleteOnPeer(ids: readonly Uint8Array[]): Promise<readonly ItemResult[]> {
+    const id = this.state.nextId;
+    const result = this.waitFor((e) => e.kind === 'delete-result' && e.result.id === id, id);
+    this.command({ op: 'delete', ids });
+    const e = await result;
+    return e.kind === 'delete-result' ? e.result.results : [];
+  }
+
+  /**
+   * A two-way reconcile: both stores end with the same content, within capacity. When either
+   * side's setting started one right after the hellos, this waits for that one.
+   *
+   * @throws CertsyncError when the session ends first, or the reconcile fails
+   */
+  async reconcile(): Promise<ReconcileReport> {
+    const done = this.waitFor((e) => e.kind === 'reconciled');
+    if (this.state.reconcile === 'idle') this.command({ op: 'reconcile' });
+    else if (this.state.reconcile === 'finished') {
+      this.waiters = this.waiters.filter((w) => !w.match({ kind: 'reconciled' } as Effect));
+      return (this.env.reconciler as Reconciler).report();
+    }
+    await done;
+    await this.drain();
+    return (this.env.reconciler as Reconciler).report();
+  }
+
+  /** Tells the peer what this side's check found about the peer's items. */
+  reportValidity(results: readonly ValidityResult[]): void {
+    this.command({ op: 'report-validity', checkedAt: Date.now(), results });
+  }
+
+  /** Ends the session cleanly and waits for the link to close. */
+  async goodbye(reason?: string): Promise<void> {
+    if (this.state.phase === 'ready') {
+      this.command({ op: 'goodbye', ...(reason !== undefined ? { reason } : {}) });
+    }
+    await this.ended;
+  }
+
+  /** Ends the session at once, without a goodbye (the user interrupted). */
+  async abort(): Promise<void> {
+    this.finish(new CertsyncError('aborted', 'the session was aborted'));
+    await this.secure.close().catch(() => undefined);
+  }
+
+  // ---- engine driving ----
+
+  private command(command: Command): void {
+    if (this.failure !== null) throw this.failure;
+    this.feed({ kind: 'command', now: Date.now(), command });
+  }
+
+  private feed(event: Parameters<typeof step>[1]): void {
+    const r = step(this.state, event, this.env);
+    this.state = r.state;
+    for (const frame of r.frames) {
+      this.sending = this.sending.then(() => this.secure.send(frame));
+    }
+    this.sending = this.sending.catch((error: unknown) => this.onLinkFailure(error));
+    for (const e of r.effects) this.onEffect(e);
+  }
+
+  private onEffect(e: Effect): void {
+    switch (e.kind) {
+      case 'set-timer':
+        clearTimeout(this.timer);
+        this.timer = undefined;
+        if (e.at !== null) {
+          const wait = Math.max(0, e.at - Date.now()) + 5;
+          this.timer = setTimeout(() => this.feed({ kind: 'tick', now: Date.now() }), wait);
+          this.timer.unref();
+        }
+        break;
+      case 'close':
+        this.finish(e.error);
+        void this.sending.then(() => this.secure.close()).catch(() => undefined);
+        break;
+      case 'overflow-alert':
+        void this.answerOverflow(e.alert.incoming, e.alert.candidates);
+        break;
+      case 'items-acked':
+      case 'items-received':
+        this.progress(e.transfer, e.kind === 'items-acked' ? 'sent' : 'received', e.results);
+        break;
+      case 'validity-report':
+        this.options.onValidityReport?.(e.report.results);
+        break;
+      case 'peer-error':
+        this.log.warn(`peer error ${e.error.code}: ${e.error.message}`);
+        if (!e.error.fatal && e.error.inReplyTo !== undefined) {
+          const err = new CertsyncError(e.error.code, `the peer refused: ${e.error.message}`);
+          this.rejectRequest(e.error.inReplyTo, err);
+        }
+        break;
+      default:
+        break;
+    }
+    for (const w of this.waiters.filter((x) => x.match(e))) {
+      this.waiters = this.waiters.filter((x) => x !== w);
+      w.resolve(e);
+    }
+  }
+
+  private async answerOverflow(incoming: Uint8Array, candidates: readonly ListEntry[]) {
+    const choose = this.options.chooseVictim;
+    let victim: Uint8Array | null = null;
+    try {
+      victim = choose ? await choose(incoming, candidates) : null;
+    } catch {
+      victim = null;
+    }
+    if (this.state.phase === 'ready') this.command({ op: 'overflow-choice', victim });
+  }
+
+  private progress(id: number, direction: 'sent' | 'received', results: readonly ItemResult[]) {
+    const n = (this.counted.get(id) ?? 0) + results.length;
+    this.counted.set(id, n);
+    this.options.onProgress?.({ direction, items: n, total: this.transferTotal.get(id) });
+  }
+
+  private async readLoop(): Promise<void> {
+    try {
+      for (;;) {
+        const frame = await this.secure.receive();
+        if (this.state.phase === 'closed') return;
+        if (frame === null) {
+          this.feed({ kind: 'link-closed', now: Date.now() });
+          return;
+        }
+        this.feed({ kind: 'frame', now: Date.now(), frame });
+      }
+    } catch (error) {
+      this.onLinkFailure(error);
+    }
+  }
+
+  private onLinkFailure(error: unknown): void {
+    if (this.state.phase === 'closed') return;
+    this.log.debug(`link failed: ${String(error)}`);
+    this.failure = asCertsyncError(error);
+    this.feed({ kind: 'link-closed', now: Date.now() });
+    this.finish(this.failure as CertsyncError);
+  }
+
+  private finish(error: CertsyncError | null): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const why = error ?? new CertsyncError('link-closed', 'the session ended');
+    if (error !== null && this.failure === null) this.failure = error;
+    for (const w of this.waiters) w.reject(why);
+    this.waiters = [];
+    this.endWith(error);
+  }
+
+  private rejectRequest(id: number, error: CertsyncError): void {
+    const hit = this.waiters.filter((w) => w.requestId === id);
+    for (const w of hit) w.reject(error);
+    this.waiters = this.waiters.filter((w) => !hit.includes(w));
+  }
+
+  /** A promise for the first effect matching `match`; it rejects when the session ends. */
+  private waitFor(match: (e: Effect) => boolean, requestId?: number): Promise<Effect> {
+    if (this.state.phase === 'closed') {
+      return Promise.reject(
+        this.failure ?? new CertsyncError('link-closed', 'the session is over'),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      this.waiters.push({
+        match,
+        resolve,
+        reject,
+        ...(requestId !== undefined ? { requestId } : {}),
+      });
+    });
+  }
+
+  private async collect(id: number, direction: 'sent' | 'received'): Promise<TransferSummary> {
+    const results: ItemResult[] = [];
+    const kind = direction === 'sent' ? 'items-acked' : 'items-received';
+    const gather: Waiter = {
+      match: (e) => {
+        if (e.kind === kind && e.transfer === id) results.push(...e.results);
+        return false;
+      },
+      resolve: () => undefined,
+      reject: () => undefined,
+    };
+    this.waiters.push(gather);
+    try {
+      const e = await this.waitFor(
+        (x) => x.kind === 'transfer-done' && x.direction === direction && x.done.id === id,
+        id,
+      );
+      const done = e.kind === 'transfer-done' ? e.done : { aborted: true, removed: 0 };
+      await this.drain();
+      return { results, aborted: done.aborted, removed: done.removed };
+    } finally {
+      this.waiters = this.waiters.filter((w) => w !== gather);
+    }
+  }
+
+  /** Waits until the frames queued so far have been handed to the link. */
+  private async drain(): Promise<void> {
+    await this.sending;
+  }
+}
+
+function asCertsyncError(error: unknown): CertsyncError {
+  if (isCertsyncError(error)) return error;
+  if (isLinkError(error)) {
+    return new CertsyncError(error.code, `the link failed: ${error.message}`, { cause: error });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new CertsyncError('internal', message, { cause: error });
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new CertsyncError('timeout', what)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
