@@ -245,7 +245,7 @@ test('an item carries exactly one of its DER bytes and its id', () => {
     origin: new Uint8Array(16),
   };
   const batch = (entry: Record<string, unknown>): Message =>
-    ({ type: 'items', id: 1, seq: 0, tombstones: [], items: [entry] }) as Message;
+    ({ type: 'items', id: 1, seq: 0, tombstones: [], items: [entry] }) as unknown as Message;
   for (const entry of [base, { ...base, der: new Uint8Array(3), id: id(2) }]) {
     rejects(encodeMessage(1, batch(entry), L), 'malformed-message', 'der and id rule');
   }

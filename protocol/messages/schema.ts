@@ -215,7 +215,7 @@ export interface RecordSchema<T> extends Schema<T> {
   readonly name: string;
   readonly fields: readonly FieldInfo[];
   /** A rule across fields that decoding also enforces, in words and as a check. */
-  readonly rule?: { readonly doc: string; readonly check: (value: T) => boolean };
+  readonly rule?: { readonly doc: string; check(value: T): boolean };
 }
 
 /**
@@ -227,7 +227,7 @@ export interface RecordSchema<T> extends Schema<T> {
 export function record<F extends Record<string, AnyField>>(
   name: string,
   fields: F,
-  rule?: { readonly doc: string; readonly check: (value: RecordValue<F>) => boolean },
+  rule?: { readonly doc: string; check(value: RecordValue<F>): boolean },
 ): RecordSchema<RecordValue<F>> {
   const infos: FieldInfo[] = Object.entries(fields).map(([prop, f]) => ({
     prop,

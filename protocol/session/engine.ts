@@ -67,6 +67,10 @@ export function step(state: SessionState, event: SessionEvent, env: SessionEnv):
     if (event.kind === 'command') throw new RangeError('expected an open session, got closed');
     return t.result();
   }
+  const started = state.phase !== 'awaiting-hello' || state.deadline !== null;
+  if (started === (event.kind === 'start')) {
+    throw new RangeError(`expected ${started ? 'one start' : 'start first'}, got ${event.kind}`);
+  }
   try {
     switch (event.kind) {
       case 'start':
@@ -106,7 +110,6 @@ export function canStart(state: SessionState, op: Command['op']): boolean {
 }
 
 function start(t: Turn): void {
-  if (t.s.deadline !== null || t.s.version !== null) throw new RangeError('expected one start');
   const { config } = t.s;
   const summary = t.env.store.summary();
   const digest = t.env.reconciler?.hello() ?? summary.digest;
@@ -212,9 +215,10 @@ function onHello(t: Turn, m: MessageOf<'hello'>): void {
   t.s.phase = 'ready';
   t.s.deadline = null;
   t.effect({ kind: 'ready', version, peer: m });
+  // Either side's setting starts it (spec/protocol.md, "Reconciliation").
   const r = t.env.reconciler;
-  if (t.s.config.sync === 'auto' && r && bothReconcile(t))
-    afterReconcile(t, r.begin(m.summary.digest));
+  const auto = t.s.config.sync === 'auto' || m.sync === 'auto';
+  if (auto && r && bothReconcile(t)) beginReconcile(t, r);
 }
 
 function bothReconcile(t: Turn): boolean {

@@ -269,11 +269,11 @@ export function onOverflowAnswer(t: Turn, m: MessageOf<'overflow-answer'>): void
   t.s.inbound = { ...inb, waiting: null, held: [], deadline: t.now + t.s.config.timeouts.answer };
   applyBatch(t, wait.batch, wait.index, wait.results, hexOf(m.victim));
   for (const held of inb.held) {
-    const now = t.s.inbound;
-    if (now === null) break;
-    if (now.waiting) {
+    const current: Inbound | null = t.s.inbound;
+    if (current === null) break;
+    if (current.waiting) {
       // A second alert: hold the rest again, in order.
-      t.s.inbound = { ...now, held: [...now.held, held] };
+      t.s.inbound = { ...current, held: [...current.held, held] };
       continue;
     }
     if (held.type === 'items') onItems(t, held);
