@@ -4,9 +4,10 @@
  *
  * The initiator calls {@link connectSecure} with what it wants (a session with a paired peer,
  * or a pairing); the responder calls {@link acceptSecure}, saying whether it accepts a pairing
- * now. Both first exchange their hellos in the clear (the session protocol does that) and pass
- * the exact hello frames in, so that a relay that altered a version list or a capability makes
- * the handshake fail.
+ * now. In protocol version 1 the session engine's hellos are then the first records each way,
+ * authenticated like every record. Anything exchanged in the clear before the handshake must
+ * be passed as `hellos`: it is bound into the prologue, so a relay that altered a version list
+ * or a capability there makes the handshake fail (spec/session.md, "Prologue").
  */
 import { CertsyncError, isCertsyncError } from '../../protocol/errors.ts';
 import type { ErrorCode } from '../../protocol/errors.ts';
@@ -53,8 +54,11 @@ export interface SecureLinkOptions {
   readonly link: Link;
   readonly identity: Identity;
   readonly peers: PeerBook;
-  /** The hello frames exchanged in the clear, and the agreement drawn from them. */
-  readonly hellos: PrologueInput;
+  /**
+   * Frames exchanged in the clear before the handshake, bound into its prologue. Absent in
+   * protocol version 1, where the hellos are the first records of the session.
+   */
+  readonly hellos?: PrologueInput;
   /** Ephemeral keys and pairing nonces come from here; the system's randomness by default. */
   readonly random?: RandomSource;
   /** Rekey bound; both sides must use the same. Tests pass small ones. */
@@ -97,7 +101,9 @@ class Handshaker {
     this.link = options.link;
     this.identity = options.identity;
     this.peers = options.peers;
-    this.prologue = buildPrologue(options.hellos);
+    this.prologue = buildPrologue(
+      options.hellos ?? { initiatorHello: EMPTY, responderHello: EMPTY },
+    );
     this.random = options.random ?? systemRandom;
     this.rekey = options.rekey;
     this.now = options.now ?? Date.now;
