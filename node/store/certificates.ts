@@ -124,6 +124,7 @@ export class Certificates {
         else fresh.push(cert);
       }
       const evicted = this.evictChosen(options.victims ?? [], seen);
+      this.refuseEarly(fresh.length);
       for (const cert of fresh) {
         const tick = this.ctx.tick();
         const stamp = { clock: tick, origin: this.ctx.storeId, seq: tick };
@@ -183,22 +184,38 @@ export class Certificates {
     return evicted;
   }
 
+  /**
+   * Under `alert` and `refuse`, fails before inserting anything when `count` more do not
+   * fit, so the alert's candidates are all certificates held before the call.
+   */
+  private refuseEarly(count: number): void {
+    const { capacity, policy } = this.statements.meta.get() as {
+      capacity: number | null;
+      policy: string;
+    };
+    if (capacity === null || policy === 'lru' || count === 0) return;
+    const held = Number(this.statements.count.get());
+    if (held + count <= capacity) return;
+    this.makeRoom(count, held);
+  }
+
   /** Makes room for one more certificate by the policy; `pending` are still to come. */
-  private makeRoom(pending: number): CertificateRecord[] {
+  private makeRoom(pending: number, heldBefore?: number): CertificateRecord[] {
     const { capacity, policy } = this.statements.meta.get() as {
       capacity: number | null;
       policy: string;
     };
     if (capacity === null) return [];
-    const count = Number(this.statements.count.get());
-    if (count < capacity) return [];
+    const count = heldBefore ?? Number(this.statements.count.get());
+    if (heldBefore === undefined && count < capacity) return [];
+    const full = `the store holds ${count} of ${capacity}: no room for ${pending} more`;
     if (policy === 'refuse') {
-      throw new CertsyncError('store-full', `the store is full (${count} of ${capacity})`);
+      throw new CertsyncError('store-full', `${full}; the policy refuses`);
     }
     if (policy === 'alert') {
       const needed = count + pending - capacity;
       throw new OverflowAlert(
-        `the store is full (${count} of ${capacity}): choose ${needed} to replace, or abort`,
+        `${full}; choose ${needed} to replace, or abort`,
         needed,
         this.capacity.victims(Math.max(needed, MAX_ALERT_CANDIDATES)),
       );
