@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { isCertsyncError } from '../../protocol/errors.ts';
 import { buildStandardPki, type StandardPki } from '../testing/openssl-pki.ts';
@@ -69,14 +70,8 @@ describe('readSignedMail', () => {
       '-out',
       path,
     ]);
-    const mail = await pki.pki.file(
-      'copy.eml',
-      await import('node:fs/promises').then((fs) => fs.readFile(path)),
-    );
-    assert.throws(
-      () => readSignedMail(mail.bytes, 'nocerts.eml'),
-      badMail('carries no certificates'),
-    );
+    const mail = new Uint8Array(await readFile(path));
+    assert.throws(() => readSignedMail(mail, 'nocerts.eml'), badMail('carries no certificates'));
   });
 
   it('refuses a broken signature part and a multipart without boundary', () => {
