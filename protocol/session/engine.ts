@@ -241,9 +241,10 @@ function sendReconcile(t: Turn, r: SessionReconciler, out: readonly ReconcileMes
     t.sendReconcile(code, payload);
   }
   if (r.finished) {
+    // A finished side still answers a late want from the peer; report the first finish only.
+    if (t.s.reconcile !== 'finished') t.effect({ kind: 'reconciled', report: r.report() });
     t.s.reconcile = 'finished';
     t.s.reconcileDeadline = null;
-    t.effect({ kind: 'reconciled', report: r.report() });
   } else {
     t.s.reconcileDeadline = t.now + t.s.config.timeouts.answer;
   }
