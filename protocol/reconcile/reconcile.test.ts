@@ -14,7 +14,10 @@ import {
 import { assertSameContent, assertWithinCapacity } from '../testing/store-assertions.ts';
 import { CapacityCheckedStore } from '../testing/checked-store.ts';
 import { runSync, type SyncRun } from '../testing/sync-loop.ts';
-import { MemoryStore as Store } from '../merge/memory-store.ts';
+import { EVICT_ANY, MemoryStore as Store } from '../merge/memory-store.ts';
+import { CertsyncError } from '../errors.ts';
+import { itemHash, keyNumber, sketchKey } from './item-hash.ts';
+import { Reconciler } from './reconciler.ts';
 import { originOf } from '../testing/store-arbitraries.ts';
 
 /** The stated bound, in flights: spec/reconcile.md, "Round trips". */
@@ -182,4 +185,72 @@ test('no last copy is lost: every record whose newest version is live stays live
     }),
     { numRuns: 150 },
   );
+});
+
+test('two versions that share a sketch key still converge, through the item-hash list', () => {
+  const kind = universeKind(2);
+  const fp = universeFingerprint(2);
+  const der = universeDer(2);
+  const oa = originOf(1);
+  const ob = originOf(2);
+  const version = (clock: number, origin: Uint8Array): Entry => ({
+    kind,
+    fingerprint: fp,
+    deleted: false,
+    clock,
+    origin,
+    der,
+    meta: { label: null, pinned: false },
+  });
+  const keyOf = (e: Entry): number => {
+    const h = itemHash(e);
+    const k = sketchKey(e, h);
+    return keyNumber(k.hi, k.lo);
+  };
+  const seen = new Map<number, number>();
+  for (let c = 1; c <= 6000; c++) seen.set(keyOf(version(c, oa)), c);
+  let pair: [number, number] | null = null;
+  for (let c = 1; c <= 6000 && pair === null; c++) {
+    const hit = seen.get(keyOf(version(c, ob)));
+    if (hit !== undefined) pair = [hit, c];
+  }
+  assert.ok(pair !== null, 'no colliding pair among the versions tried');
+  const a = new Store({ origin: oa });
+  const b = new Store({ origin: ob });
+  a.apply(version(pair[0], oa), EVICT_ANY);
+  b.apply(version(pair[1], ob), EVICT_ANY);
+  const run = runSync(a, b);
+  assert.equal(run.a.mode, 'wide');
+  assertSameContent(a, b);
+});
+
+test('an entry whose DER does not hash to its fingerprint is malformed; cells out of order are unexpected', () => {
+  const a = new Store({ origin: originOf(1) });
+  const b = new Store({ origin: originOf(2) });
+  a.importEntry(universeKind(3), universeFingerprint(3), universeDer(3));
+  const ra = new Reconciler(a);
+  const rb = new Reconciler(b);
+  const helloA = ra.hello();
+  const helloB = rb.hello();
+  const fromA = ra.begin(helloB);
+  rb.begin(helloA);
+  assert.throws(
+    () => rb.receive({ type: 'cells', start: 5, cells: new Uint8Array(8) }),
+    (err: unknown) => err instanceof CertsyncError && err.code === 'unexpected-message',
+  );
+  for (const m of fromA) rb.receive(m);
+  const forged: Entry = {
+    kind: universeKind(3),
+    fingerprint: universeFingerprint(3),
+    deleted: false,
+    clock: 99,
+    origin: originOf(1),
+    der: universeDer(4),
+    meta: { label: null, pinned: false },
+  };
+  assert.throws(
+    () => rb.receive({ type: 'entry', entry: forged }),
+    (err: unknown) => err instanceof CertsyncError && err.code === 'malformed-message',
+  );
+  assert.equal(b.get(forged.kind, forged.fingerprint), null);
 });

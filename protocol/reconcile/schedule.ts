@@ -6,17 +6,21 @@
  */
 
 /**
- * The end of the first batch of cells for an estimated difference: 7/4 of the estimate
- * plus 3, which decodes in the first batch most of the time (the sketch needs about 1.4
- * to 2 cells per difference, and the estimate is within a factor of 1.5 most of the time).
+ * The end of the first batch of cells for an estimated difference: twice the estimate
+ * plus 3. The sketch needs about 1.4 (large differences) to 2 (ten or so) cells per
+ * difference, and the estimate runs low by 15% in the median and is within a factor of
+ * 1.5 about 90% of the time, so the first batch decodes in roughly two runs of three at
+ * d = 100 to 1,000 and nine of ten at d = 10, at about 15.5 bytes per difference; a
+ * larger factor buys fewer extra batches with more bytes (spec/reconcile.md, "Batch
+ * schedule", gives the measured trade-off).
  */
 export function firstBatchEnd(estimate: number): number {
-  return Math.ceil((7 * estimate) / 4) + 3;
+  return 2 * estimate + 3;
 }
 
-/** The end of the batch after one that ended at `end` and did not decode: half again. */
+/** The end of the batch after one that ended at `end` and did not decode: a quarter more. */
 export function nextBatchEnd(end: number): number {
-  return end + Math.ceil(end / 2);
+  return end + Math.ceil(end / 4);
 }
 
 /**
