@@ -4,10 +4,9 @@
  *
  * The initiator calls {@link connectSecure} with what it wants (a session with a paired peer,
  * or a pairing); the responder calls {@link acceptSecure}, saying whether it accepts a pairing
- * now. In protocol version 1 the session engine's hellos are then the first records each way,
- * authenticated like every record. Anything exchanged in the clear before the handshake must
- * be passed as `hellos`: it is bound into the prologue, so a relay that altered a version list
- * or a capability there makes the handshake fail (spec/session.md, "Prologue").
+ * now. Both sides first exchange their hellos in the clear and pass the exact frames as
+ * `hellos`: they are bound into the prologue, so a relay that altered a version list or a
+ * capability makes the handshake fail (spec/session.md, "Prologue").
  */
 import { CertsyncError, isCertsyncError } from '../../protocol/errors.ts';
 import type { ErrorCode } from '../../protocol/errors.ts';
@@ -55,8 +54,8 @@ export interface SecureLinkOptions {
   readonly identity: Identity;
   readonly peers: PeerBook;
   /**
-   * Frames exchanged in the clear before the handshake, bound into its prologue. Absent in
-   * protocol version 1, where the hellos are the first records of the session.
+   * The hello frames exchanged in the clear before the handshake, bound into its prologue
+   * (spec/session.md, "Prologue"). Absent: nothing was sent before the handshake.
    */
   readonly hellos?: PrologueInput;
   /** Ephemeral keys and pairing nonces come from here; the system's randomness by default. */

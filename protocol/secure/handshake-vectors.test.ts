@@ -173,9 +173,9 @@ test('the handshake vectors in spec/vectors/handshake.json match this implementa
     const inputs = inputsFor(mode);
     return { name: `${mode} (${patternOf(mode)})`, inputs, expected: build(inputs) };
   });
-  // What version 1 sends: nothing before the handshake, so an empty-framed prologue.
-  const v1 = inputsFor('session-ik', false);
-  vectors.push({ name: 'session-ik (IK), version 1 prologue', inputs: v1, expected: build(v1) });
+  // Nothing sent before the handshake: the prologue's frames are empty.
+  const bare = inputsFor('session-ik', false);
+  vectors.push({ name: 'session-ik (IK), empty prologue', inputs: bare, expected: build(bare) });
   if (process.env.CERTSYNC_WRITE_VECTORS === '1') {
     const doc = {
       description:
