@@ -135,7 +135,6 @@ export class BleCentral {
     this.#stopped = true;
     for (const link of this.#links) link.abort();
     this.#links.clear();
-    await this.#noble.stopScanningAsync().catch(() => {});
     this.#noble.stop();
   }
 
@@ -155,7 +154,8 @@ export class BleCentral {
       return await withTimeout(discovered, timeoutMs, 'scan for a certsync peripheral');
     } finally {
       noble.removeListener('discover', onDiscover);
-      await noble.stopScanningAsync().catch(() => {});
+      // noble answers a stop only while a scan runs; do not wait on it forever.
+      await withTimeout(noble.stopScanningAsync(), 2000, 'scan stop').catch(() => {});
     }
   }
 

@@ -155,8 +155,8 @@ export class BlePeripheral {
   }
 
   /**
-   * Stops advertising, drops any connection and releases the controller. The process may
-   * still need to exit by itself: bleno keeps listeners on `process`.
+   * Stops advertising, drops any connection and releases the controller. Within a second
+   * bleno holds nothing that keeps the process alive.
    */
   async stop(): Promise<void> {
     if (this.#stopped) return;
@@ -165,6 +165,7 @@ export class BlePeripheral {
     this.#waiting = undefined;
     this.#session?.link?.abort();
     this.#bleno.stop();
+    endDevicePolling(this.#bleno);
   }
 
   #subscribed(handle: unknown, maxValueSize: number, notify: (data?: Buffer) => void): void {
@@ -218,5 +219,20 @@ export class BlePeripheral {
     if (!session || session.handle !== handle) return;
     this.#session = undefined;
     session.link?.onDisconnect(reason);
+  }
+}
+
+/**
+ * bleno 0.12's HCI layer re-arms a one-second timer that polls the device state, forever,
+ * even after `stop()`, so a process that used bleno never exits by itself. This replaces
+ * the poll on the stopped instance with one that does not re-arm; the timer already armed
+ * runs out within a second. It reaches into bleno's internals (`_bindings._hci`) and does
+ * nothing if their shape changed.
+ */
+function endDevicePolling(bleno: Bleno): void {
+  const bindings: unknown = Reflect.get(bleno, '_bindings');
+  const hci: unknown = typeof bindings === 'object' && bindings ? Reflect.get(bindings, '_hci') : 0;
+  if (typeof hci === 'object' && hci && typeof Reflect.get(hci, 'pollIsDevUp') === 'function') {
+    Reflect.set(hci, 'pollIsDevUp', () => {});
   }
 }

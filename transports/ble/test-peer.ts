@@ -6,8 +6,9 @@
  * The central sends seeded pseudo-random frames adding up to <bytes> and checks every
  * byte of the echo; the peripheral checks every byte it receives against the same seeded
  * stream and echoes each frame. Each prints one line `RESULT {json}` and exits by itself,
- * with status 1 on any mismatch or link failure. noble and bleno keep handles open after
- * stop(), so the process ends with process.exit once its result is out.
+ * with status 1 on any mismatch or link failure. After a result the process must end by
+ * itself (status 3 if it is still alive 5 s later): the adapters' stop() must leave
+ * nothing running.
  */
 import { frameLengths, patternFrame } from '../compliance.ts';
 import type { Link } from '../link.ts';
@@ -94,9 +95,16 @@ setTimeout(() => {
 }, WATCHDOG_MS).unref();
 
 main().then(
-  () => setTimeout(() => process.exit(0), 50),
+  () => {
+    // Everything is stopped: the process must now end by itself. If a library still holds
+    // the event loop, say so and fail instead of hanging.
+    setTimeout(() => {
+      console.error('test-peer: still running 5 s after stop(); a handle was left open');
+      process.exit(3);
+    }, 5000).unref();
+  },
   (error: unknown) => {
     console.error(`test-peer failed: ${error instanceof Error ? error.stack : String(error)}`);
-    setTimeout(() => process.exit(1), 50);
+    process.exit(1);
   },
 );
