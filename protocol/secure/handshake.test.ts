@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { x25519 } from '@noble/curves/ed25519.js';
+import fc from 'fast-check';
 import { isCertsyncError } from '../errors.ts';
 import { HandshakeState } from './handshake.ts';
 import type { HandshakeOptions, PatternName } from './handshake.ts';
@@ -115,3 +116,24 @@ function captured(fn: () => unknown): unknown {
     return e;
   }
 }
+
+test('reading arbitrary bytes as any handshake message fails only with protocol errors', () => {
+  fc.assert(
+    fc.property(
+      fc.constantFrom('XX', 'XXpsk3', 'IK'),
+      fc.boolean(),
+      fc.uint8Array({ maxLength: 200 }),
+      (pattern, second, bytes) => {
+        const { initiator, responder } = sides(pattern);
+        if (second) responder.readMessage(initiator.writeMessage(new Uint8Array(0)));
+        const reader = second ? initiator : responder;
+        const error = captured(() => reader.readMessage(bytes));
+        // An XX first message is a bare key: 32 bytes or more always "read".
+        if (error === null) return;
+        assert.ok(isCertsyncError(error), String(error));
+        assert.equal(error.code, 'handshake-failed');
+      },
+    ),
+    { numRuns: 150 },
+  );
+});
