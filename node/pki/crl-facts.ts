@@ -91,6 +91,7 @@ export function readCrl(der: Uint8Array): CrlFacts {
   const outer = decodeStrict(der, 'not a DER CertificateList', malformed);
   const [tbsBlock, algBlock, sigBlock] = itemsOf(outer);
   if (
+    !(outer instanceof asn1js.Sequence) ||
     !(tbsBlock instanceof asn1js.Sequence) ||
     !algBlock ||
     !(sigBlock instanceof asn1js.BitString)

@@ -121,6 +121,9 @@ export function oidOf(block: asn1js.AsnType | undefined, invalid: Invalid, what:
 
 /** AlgorithmIdentifier ::= SEQUENCE { algorithm OID, parameters ANY OPTIONAL }. */
 export function readAlgorithm(block: asn1js.AsnType, invalid: Invalid): AlgorithmId {
+  if (!(block instanceof asn1js.Sequence) || itemsOf(block).length > 2) {
+    throw invalid('algorithm identifier');
+  }
   const [oid, params] = itemsOf(block);
   const id = oidOf(oid, invalid, 'algorithm identifier');
   return params ? { oid: id, params: new Uint8Array(params.valueBeforeDecodeView) } : { oid: id };
@@ -228,7 +231,9 @@ export interface RawExtension {
 
 /** Extensions ::= SEQUENCE OF Extension (RFC 5280 4.1). */
 export function readExtensionList(block: asn1js.AsnType, invalid: Invalid): RawExtension[] {
+  if (!(block instanceof asn1js.Sequence)) throw invalid('extensions');
   return itemsOf(block).map((ext) => {
+    if (!(ext instanceof asn1js.Sequence)) throw invalid('extension');
     const parts = itemsOf(ext);
     const oid = oidOf(parts[0], invalid, 'extension');
     const critical = parts[1] instanceof asn1js.Boolean ? parts[1].valueBlock.value : false;

@@ -4,12 +4,12 @@
  * that does not decode makes the whole certificate malformed, instead of silently reading
  * as absent (which, for name constraints, would widen what a CA may issue).
  *
- * pkijs checks the outer structure; the extensions are decoded here from their DER with
- * asn1js. No pkijs or asn1js type leaves node/pki/.
+ * The structure is read with asn1js (pkijs's own ASN.1 layer) after a strict DER shape check;
+ * pkijs's Certificate class is not used here because it parses every certificate a second
+ * time and reads a malformed extension as absent. No asn1js type leaves node/pki/.
  */
 import { createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
 import { CertsyncError } from '../../protocol/errors.ts';
 import type { AlgorithmId } from './signature.ts';
 import {
@@ -19,11 +19,13 @@ import {
   itemsOf,
   oidOf,
   readAlgorithm,
+  readExtensionList,
   readGeneralNames,
   readName,
   readTime,
   type DistinguishedName,
   type GeneralNames,
+  type RawExtension,
 } from './der-fields.ts';
 
 export type { DistinguishedName, GeneralNames } from './der-fields.ts';
@@ -147,19 +149,23 @@ function malformed(what: string, cause?: unknown): CertsyncError {
  * @throws CertsyncError `bad-certificate` naming the field that does not decode
  */
 export function readCertificate(der: Uint8Array): CertificateFacts {
-  let cert: pkijs.Certificate;
-  try {
-    cert = pkijs.Certificate.fromBER(der);
-  } catch (cause) {
-    throw malformed('not an X.509 certificate', cause);
-  }
-  const outer = decodeStrict(der, 'its DER encoding is broken', malformed);
+  const outer = decodeStrict(der, 'not a DER X.509 certificate', malformed);
   const [tbsBlock, sigAlgBlock, sigBlock] = itemsOf(outer);
-  if (!tbsBlock || !sigAlgBlock || !(sigBlock instanceof asn1js.BitString)) {
+  if (
+    !(outer instanceof asn1js.Sequence) ||
+    !(tbsBlock instanceof asn1js.Sequence) ||
+    !sigAlgBlock ||
+    !(sigBlock instanceof asn1js.BitString)
+  ) {
     throw malformed('certificate structure');
   }
   const tbsItems = itemsOf(tbsBlock);
-  let i = tbsItems[0]?.idBlock.tagClass === 3 ? 1 : 0;
+  const explicitVersion = tbsItems[0]?.idBlock.tagClass === 3 ? itemsOf(tbsItems[0])[0] : undefined;
+  if (tbsItems[0]?.idBlock.tagClass === 3 && !(explicitVersion instanceof asn1js.Integer)) {
+    throw malformed('version');
+  }
+  const versionBlock = explicitVersion as asn1js.Integer | undefined;
+  let i = versionBlock ? 1 : 0;
   const serialBlock = tbsItems[i++];
   const innerAlg = tbsItems[i++];
   const issuerBlock = tbsItems[i++];
@@ -169,8 +175,24 @@ export function readCertificate(der: Uint8Array): CertificateFacts {
   if (!(serialBlock instanceof asn1js.Integer) || !innerAlg || !issuerBlock) {
     throw malformed('TBSCertificate structure');
   }
-  if (!validity || !subjectBlock || !spkiBlock) throw malformed('TBSCertificate structure');
+  if (
+    !(validity instanceof asn1js.Sequence) ||
+    !subjectBlock ||
+    !(spkiBlock instanceof asn1js.Sequence)
+  ) {
+    throw malformed('TBSCertificate structure');
+  }
   const [nb, na] = itemsOf(validity);
+  // Optional trailing fields: issuerUniqueID [1], subjectUniqueID [2], extensions [3].
+  let hasUniqueIds = false;
+  let extensions: RawExtension[] = [];
+  for (const field of tbsItems.slice(i)) {
+    const tag = field.idBlock.tagNumber;
+    if (field.idBlock.tagClass !== 3 || tag < 1 || tag > 3)
+      throw malformed('TBSCertificate fields');
+    if (tag === 3) extensions = readExtensionList(itemsOf(field)[0] ?? field, malformed);
+    else hasUniqueIds = true;
+  }
   const serialBytes = serialBlock.valueBlock.valueHexView;
   const spkiBits = itemsOf(spkiBlock)[1];
   if (!(spkiBits instanceof asn1js.BitString)) throw malformed('subject public key');
@@ -182,7 +204,7 @@ export function readCertificate(der: Uint8Array): CertificateFacts {
   const facts: Mutable<CertificateFacts> = {
     der,
     fingerprint: createHash('sha256').update(der).digest('hex'),
-    version: cert.version + 1,
+    version: (versionBlock ? versionBlock.valueBlock.valueDec : 0) + 1,
     serial: hex(serialBytes),
     serialNegative: serialBytes.length > 0 && ((serialBytes[0] as number) & 0x80) !== 0,
     serialZero: serialBytes.every((b) => b === 0),
@@ -199,7 +221,7 @@ export function readCertificate(der: Uint8Array): CertificateFacts {
     notAfter: readTime(na, malformed),
     spki: new Uint8Array(spkiBlock.valueBeforeDecodeView),
     publicKeyBits: spkiBits.valueBlock.valueHexView,
-    hasUniqueIds: cert.issuerUniqueID !== undefined || cert.subjectUniqueID !== undefined,
+    hasUniqueIds,
     extensionOids: [],
     duplicateExtensions: [],
     unknownCritical: [],
@@ -207,22 +229,22 @@ export function readCertificate(der: Uint8Array): CertificateFacts {
     ocspUrls: [],
     selfIssued: issuer.key === subject.key,
   };
-  readExtensions(cert.extensions ?? [], facts);
+  readExtensions(extensions, facts);
   return facts;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-function readExtensions(exts: pkijs.Extension[], f: Mutable<CertificateFacts>): void {
+function readExtensions(exts: RawExtension[], f: Mutable<CertificateFacts>): void {
   const seen = new Set<string>();
   const dups = new Set<string>();
   const unknown: string[] = [];
   for (const ext of exts) {
-    const oid = ext.extnID;
+    const oid = ext.oid;
     if (seen.has(oid)) dups.add(oid);
     seen.add(oid);
     if (ext.critical && !UNDERSTOOD.has(oid)) unknown.push(oid);
-    const value = ext.extnValue.valueBlock.valueHexView;
+    const value = ext.value;
     const what = `extension ${oid}`;
     if (!UNDERSTOOD.has(oid)) continue;
     const block = decodeStrict(value, what, malformed);

@@ -162,6 +162,7 @@ export function buildOcspRequest(cert: CertificateFacts, issuer: CertificateFact
  */
 export function readOcspResponse(der: Uint8Array): OcspResponseFacts {
   const outer = decodeStrict(der, 'not a DER OCSPResponse', malformed);
+  if (!(outer instanceof asn1js.Sequence)) throw malformed('not an OCSPResponse');
   const [statusBlock, bytesBlock] = itemsOf(outer);
   if (!(statusBlock instanceof asn1js.Enumerated)) throw malformed('response status');
   const status = STATUSES[statusBlock.valueBlock.valueDec] || 'unknown status';
@@ -177,6 +178,7 @@ export function readOcspResponse(der: Uint8Array): OcspResponseFacts {
 
 function readBasic(bytes: Uint8Array): OcspBasicResponse {
   const basic = decodeStrict(bytes, 'BasicOCSPResponse', malformed);
+  if (!(basic instanceof asn1js.Sequence)) throw malformed('BasicOCSPResponse structure');
   const [tbsBlock, algBlock, sigBlock, certsBlock] = itemsOf(basic);
   if (
     !(tbsBlock instanceof asn1js.Sequence) ||

@@ -1,0 +1,254 @@
+/**
+ * `node --import tsx bench/validate.bench.ts [--quick]`: how long the validator takes to
+ * check a whole store, and how long its worst crafted chain takes.
+ *
+ * Store: 10,000 S/MIME certificates (1,000 with --quick) from 20 intermediate CAs under one
+ * root, every CA with a CRL revoking one certificate in fifty, checked with `checkStore`
+ * under hard-fail. The CAs and CRLs come from openssl; the leaves are signed with Node's
+ * crypto under the CAs' keys (see node/validate/testing/fast-leaves.ts). Everything is cached
+ * in bench/.cache/ and validated at a time stored with it, so a cached set stays usable.
+ *
+ * Crafted chain: a mesh of cross-signed CAs (every CA certifies every other's key under
+ * its name) with no way out to the trust anchor, the shape that makes naive path building
+ * explore every ordering. Timed with the default limits and with limits raised a hundredfold.
+ */
+import { mkdir, readFile, writeFile, appendFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ChainLab, type LabCert } from '../node/validate/testing/chain-lab.ts';
+import { fastIssuer, leafKeys, signLeaf } from '../node/validate/testing/fast-leaves.ts';
+import {
+  checkStore,
+  validate,
+  DEFAULT_LIMITS,
+  type ValidationResult,
+} from '../node/validate/index.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const quick = process.argv.includes('--quick');
+const STORE = quick ? 1_000 : 10_000;
+const ISSUERS = 20;
+const REVOKE_EVERY = 50;
+const MESH = quick ? 6 : 8;
+const DAY = 86_400_000;
+
+interface Fixture {
+  at: string;
+  root: string;
+  intermediates: string[];
+  crls: string[];
+  leaves: string[];
+}
+interface MeshFixture {
+  root: string;
+  crosses: string[];
+  leaf: string;
+  at: string;
+}
+
+const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64');
+const bytes = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'base64'));
+const ymd = (d: Date): string => d.toISOString().replace(/[-:T]/g, '').slice(2, 14) + 'Z';
+
+async function cached<T>(name: string, make: () => Promise<T>): Promise<T> {
+  const path = join(here, '.cache', name);
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as T;
+  } catch {
+    const value = await make();
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, JSON.stringify(value));
+    return value;
+  }
+}
+
+async function makeStore(): Promise<Fixture> {
+  const lab = await ChainLab.create();
+  try {
+    const now = Date.now();
+    const root = await lab.root('Bench Root');
+    const cas: LabCert[] = [];
+    for (let i = 0; i < ISSUERS; i++) cas.push(await lab.intermediate(`Bench CA ${i + 1}`, root));
+    const issuers = await Promise.all(cas.map((ca) => fastIssuer(ca)));
+    const keys = leafKeys(64);
+    const revoked: string[][] = cas.map(() => []);
+    const leaves: string[] = [];
+    for (let i = 0; i < STORE; i++) {
+      const ca = i % ISSUERS;
+      const leaf = signLeaf(
+        issuers[ca] as (typeof issuers)[number],
+        keys[i % keys.length] as Uint8Array,
+        `user${i}@bench.example`,
+        new Date(now - DAY),
+        new Date(now + 700 * DAY),
+      );
+      leaves.push(b64(leaf.der));
+      if (i % REVOKE_EVERY === REVOKE_EVERY - 1) revoked[ca]?.push(leaf.serial);
+    }
+    // openssl writes each CA's CRL from its database; the fast leaves are added to it as
+    // revoked entries in openssl's own index format.
+    const crls: string[] = [b64(await lab.crl(root))];
+    for (let c = 0; c < ISSUERS; c++) {
+      const ca = cas[c] as LabCert;
+      const index = (ca.config as string).replace(/ca\.cnf$/, 'index.txt');
+      const lines = (revoked[c] ?? []).map(
+        (s) =>
+          `R\t${ymd(new Date(now + 700 * DAY))}\t${ymd(new Date(now - 3600_000))},keyCompromise\t${s.toUpperCase()}\tunknown\t/CN=x\n`,
+      );
+      await appendFile(index, lines.join(''));
+      crls.push(b64(await lab.crl(ca, { nextUpdate: new Date(now + 6 * DAY) })));
+    }
+    return {
+      at: new Date(now + 3600_000).toISOString(),
+      root: b64(root.der),
+      intermediates: cas.map((c) => b64(c.der)),
+      crls,
+      leaves,
+    };
+  } finally {
+    await lab.cleanup();
+  }
+}
+
+async function makeMesh(): Promise<MeshFixture> {
+  const lab = await ChainLab.create();
+  try {
+    const root = await lab.root('Mesh Anchor');
+    const cas: LabCert[] = [];
+    for (let i = 0; i < MESH; i++) cas.push(await lab.root(`Mesh ${i + 1}`));
+    const crosses: string[] = [];
+    for (const subject of cas) {
+      for (const issuer of cas) {
+        if (subject === issuer) continue;
+        const cross = await lab.intermediate(subject.name, issuer, { keyPath: subject.keyPath });
+        crosses.push(b64(cross.der));
+      }
+    }
+    const leaf = await lab.leaf('Mesh Leaf', cas[0] as LabCert);
+    return { root: b64(root.der), crosses, leaf: b64(leaf.der), at: new Date().toISOString() };
+  } finally {
+    await lab.cleanup();
+  }
+}
+
+function tally(results: readonly ValidationResult[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of results) out[r.code] = (out[r.code] ?? 0) + 1;
+  return out;
+}
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  const store = await cached(`validate-store-${STORE}.json`, makeStore);
+  const mesh = await cached(`validate-mesh-${MESH}.json`, makeMesh);
+  const setupMs = performance.now() - t0;
+
+  const options = {
+    anchors: [bytes(store.root)],
+    intermediates: store.intermediates.map(bytes),
+    crls: store.crls.map(bytes),
+    at: new Date(store.at),
+    revocation: 'hard-fail' as const,
+  };
+  const leaves = store.leaves.map(bytes);
+  const s0 = performance.now();
+  const report = await checkStore(leaves, options);
+  const storeMs = performance.now() - s0;
+  const codes = tally(report.results);
+
+  // The same certificates one by one with validate(): every call parses the CRLs again.
+  const single = Math.min(200, leaves.length);
+  const v0 = performance.now();
+  for (let i = 0; i < single; i++) await validate(leaves[i] as Uint8Array, options);
+  const perSingleMs = (performance.now() - v0) / single;
+
+  const meshOptions = {
+    anchors: [bytes(mesh.root)],
+    intermediates: mesh.crosses.map(bytes),
+    at: new Date(mesh.at),
+    checkRevocation: false,
+  };
+  const timeMesh = async (limits: object): Promise<{ ms: number; r: ValidationResult }> => {
+    let worst = { ms: 0, r: undefined as unknown as ValidationResult };
+    for (let i = 0; i < 3; i++) {
+      const m0 = performance.now();
+      const r = await validate(bytes(mesh.leaf), { ...meshOptions, limits });
+      const ms = performance.now() - m0;
+      if (ms >= worst.ms) worst = { ms, r };
+    }
+    return worst;
+  };
+  const meshDefault = await timeMesh({});
+  const raised = {
+    maxCandidates: DEFAULT_LIMITS.maxCandidates * 100,
+    maxSignatureChecks: DEFAULT_LIMITS.maxSignatureChecks * 100,
+    maxPaths: DEFAULT_LIMITS.maxPaths * 100,
+  };
+  const meshRaised = await timeMesh(raised);
+
+  const rows: [string, string][] = [
+    [
+      'store size / issuers / CRL entries',
+      `${STORE} / ${ISSUERS} / ${Math.floor(STORE / REVOKE_EVERY)}`,
+    ],
+    ['checkStore total', `${storeMs.toFixed(0)} ms`],
+    ['checkStore per certificate', `${((storeMs * 1000) / STORE).toFixed(0)} µs`],
+    [
+      'results',
+      Object.entries(codes)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', '),
+    ],
+    ['validate() alone, per certificate', `${perSingleMs.toFixed(2)} ms`],
+    [
+      `mesh of ${MESH} cross-signed CAs (${mesh.crosses.length} certs), default limits`,
+      `${meshDefault.ms.toFixed(1)} ms, ${meshDefault.r.code}`,
+    ],
+    ['  work', JSON.stringify(meshDefault.r.work)],
+    ['same mesh, limits x100', `${meshRaised.ms.toFixed(1)} ms, ${meshRaised.r.code}`],
+    ['  work', JSON.stringify(meshRaised.r.work)],
+    ['fixture setup (cached after first run)', `${setupMs.toFixed(0)} ms`],
+  ];
+  const width = Math.max(...rows.map((r) => r[0].length));
+  console.log(`| ${'measure'.padEnd(width)} | value |`);
+  console.log(`|${'-'.repeat(width + 2)}|-------|`);
+  for (const [k, v] of rows) console.log(`| ${k.padEnd(width)} | ${v} |`);
+
+  await mkdir(join(here, 'out'), { recursive: true });
+  await writeFile(
+    join(here, 'out', 'validate.json'),
+    `${JSON.stringify(
+      {
+        quick,
+        store: {
+          certificates: STORE,
+          issuers: ISSUERS,
+          totalMs: storeMs,
+          perCertificateUs: (storeMs * 1000) / STORE,
+          codes,
+        },
+        singleValidateMs: perSingleMs,
+        mesh: {
+          cas: MESH,
+          certificates: mesh.crosses.length,
+          defaultLimits: { ms: meshDefault.ms, code: meshDefault.r.code, work: meshDefault.r.work },
+          raisedLimits: {
+            ms: meshRaised.ms,
+            code: meshRaised.r.code,
+            work: meshRaised.r.work,
+            limits: raised,
+          },
+        },
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  const expectedRevoked = Math.floor(STORE / REVOKE_EVERY);
+  if (codes.revoked !== expectedRevoked || codes.valid !== STORE - expectedRevoked) {
+    console.error(`unexpected results: ${JSON.stringify(codes)}`);
+    process.exit(1);
+  }
+}
+
+await main();
