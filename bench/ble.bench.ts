@@ -1,0 +1,132 @@
+/**
+ * `node --import tsx bench/ble.bench.ts [--quick]`: throughput of the certsync BLE link.
+ *
+ * 1. Model: the GATT chunk framing and credit flow control (transports/ble/credit-link.ts)
+ *    over the BLE 1M and 2M link models, one ATT packet per chunk (ATT_MTU 247, so 244
+ *    bytes of value), on a virtual clock. Useful throughput, one way, is given as a share
+ *    of the model's raw capacity: what the fragment headers and the credit round trips
+ *    cost. These figures are the ones that speak for a real radio.
+ * 2. Emulated: real noble and bleno in two processes through BlueZ btvirt (ATT_MTU 256),
+ *    echoing seeded random frames, both directions at once. btvirt has no radio timing
+ *    (no connection intervals, no air time), so this measures the host stacks, the ptys
+ *    and btvirt, and says nothing about a real radio's speed.
+ *
+ * Prints a table and writes bench/out/ble.json.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { frameLengths, patternFrame } from '../transports/compliance.ts';
+import type { Link } from '../transports/link.ts';
+import { CreditLink, type ChunkPort } from '../transports/ble/credit-link.ts';
+import { missingTools } from '../transports/ble/btvirt/harness.ts';
+import { echoBetweenProcesses } from '../transports/ble/test-btvirt-peers.ts';
+import { createModelLinkPair } from '../transports/model/link-model.ts';
+import { rawCapacity, type LinkParams } from '../transports/model/link-params.ts';
+import { BLE_1M, BLE_2M } from '../transports/model/presets.ts';
+import { VirtualClock } from '../transports/model/virtual-clock.ts';
+
+const quick = process.argv.includes('--quick');
+const MODEL_BYTES = quick ? 256 * 1024 : 1024 * 1024;
+const EMULATED_BYTES = quick ? 256 * 1024 : 1024 * 1024;
+const EMULATED_RUNS = quick ? 1 : 3;
+const MAX_FRAME = 16384;
+
+/** A chunk port that carries each chunk as one frame of a model link. */
+function modelPort(link: Link, chunkSize: number, cut: () => void): ChunkPort {
+  return {
+    chunkSize,
+    write: (chunk) => link.send(chunk),
+    end: () => link.close(),
+    abort: cut,
+  };
+}
+
+/** Pumps a model end's frames into a credit link until the model link ends. */
+async function feed(from: Link, to: CreditLink): Promise<void> {
+  try {
+    for (let f = await from.receive(); f; f = await from.receive()) to.onChunk(f);
+    to.onDisconnect('model link ended');
+  } catch {
+    to.onDisconnect('model link failed');
+  }
+}
+
+async function overModel(params: LinkParams) {
+  const clock = new VirtualClock();
+  const chunkSize = params.slots?.payloadBytes ?? 244;
+  const model = createModelLinkPair({ ...params, maxFrameSize: chunkSize }, { clock });
+  const options = { clock, maxFrameSize: MAX_FRAME };
+  const a = new CreditLink(modelPort(model.a, chunkSize, model.cut), options);
+  const b = new CreditLink(modelPort(model.b, chunkSize, model.cut), options);
+  void feed(model.a, a);
+  void feed(model.b, b);
+  await Promise.all([a.ready, b.ready]);
+
+  const lengths = frameLengths(3, MODEL_BYTES, MAX_FRAME);
+  const started = clock.now();
+  const sending = (async () => {
+    for (const [i, n] of lengths.entries()) await a.send(patternFrame(3, i, n));
+  })();
+  let bytes = 0;
+  for (const [i, n] of lengths.entries()) {
+    const frame = await b.receive();
+    if (!frame || !Buffer.from(frame).equals(patternFrame(3, i, n))) {
+      throw new Error(`model run on ${params.name}: frame ${i} wrong`);
+    }
+    bytes += n;
+  }
+  await sending;
+  const seconds = (clock.now() - started) / 1000;
+  await Promise.all([a.close(), b.close()]);
+  const useful = bytes / seconds;
+  return {
+    link: params.name,
+    kind: 'model (virtual time)',
+    bytesOneWay: bytes,
+    usefulBytesPerSecond: Math.round(useful),
+    rawBytesPerSecond: Math.round(rawCapacity(params)),
+    shareOfRaw: Number((useful / rawCapacity(params)).toFixed(3)),
+  };
+}
+
+async function overBtvirt() {
+  const runs: number[] = [];
+  let frames = 0;
+  for (let i = 0; i < EMULATED_RUNS; i++) {
+    const { central } = await echoBetweenProcesses(EMULATED_BYTES, MAX_FRAME);
+    runs.push(central.bytes / ((central.ms ?? Infinity) / 1000));
+    frames = central.frames;
+  }
+  runs.sort((x, y) => x - y);
+  return {
+    link: 'btvirt, ATT_MTU 256',
+    kind: 'emulated: host stacks only, no radio timing',
+    bytesOneWay: EMULATED_BYTES,
+    frames,
+    runs: EMULATED_RUNS,
+    medianBytesPerSecondEachWay: Math.round(runs[Math.floor(runs.length / 2)]!),
+    minBytesPerSecondEachWay: Math.round(runs[0]!),
+    maxBytesPerSecondEachWay: Math.round(runs[runs.length - 1]!),
+  };
+}
+
+const model = [await overModel(BLE_1M), await overModel(BLE_2M)];
+console.log('BLE link over the link models (one way, virtual time):');
+console.table(model);
+
+const missing = missingTools();
+const emulated = missing ? undefined : await overBtvirt();
+if (emulated) {
+  console.log('BLE link through btvirt (EMULATED timing, echo both ways at once):');
+  console.table([emulated]);
+} else {
+  console.log(`BLE link through btvirt: not measured, ${missing}`);
+}
+
+const out = join(dirname(fileURLToPath(import.meta.url)), 'out', 'ble.json');
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(
+  out,
+  `${JSON.stringify({ quick, model, emulated: emulated ?? { missing } }, null, 2)}\n`,
+);
