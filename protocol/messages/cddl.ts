@@ -81,3 +81,17 @@ export function catalogCddl(): string {
     '',
   ].join('\n');
 }
+
+/** The error code table of spec/protocol.md, "Error codes" (a test keeps the two equal). */
+export function errorCodeTable(): string {
+  const rows = Object.entries(ERROR_CODES).map(([code, text]) => `| \`${code}\` | ${text} |`);
+  return ['| code | meaning |', '| --- | --- |', ...rows].join('\n');
+}
+
+/** The message type table of spec/protocol.md, "Messages" (a test keeps the two equal). */
+export function messageTypeTable(): string {
+  const rows = (Object.keys(MESSAGES) as MessageName[]).map(
+    (n) => `| ${MESSAGES[n].code} | \`${n}\` |`,
+  );
+  return ['| type | message |', '| --- | --- |', ...rows].join('\n');
+}

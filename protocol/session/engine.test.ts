@@ -414,3 +414,24 @@ test('a second push while one runs is a caller mistake (RangeError)', () => {
   assert.equal(canStart(a.state, 'push'), false);
   assert.throws(() => a.command(1, { op: 'push', mode: 'add', ids }), RangeError);
 });
+
+test('after our goodbye, other frames are discarded unread until the peer goodbye', () => {
+  const { a } = pair();
+  a.command(1, { op: 'goodbye' });
+  a.outbox.splice(0);
+  a.feed({ kind: 'frame', now: 2, frame: Uint8Array.of(0xff) });
+  const page: Message = { type: 'list-page', id: 9, entries: [], total: 0 };
+  a.feed({ kind: 'frame', now: 2, frame: encodeMessage(1, page, DEFAULT_LIMITS) });
+  assert.equal(a.state.phase, 'closing');
+  assert.equal(a.outbox.length, 0);
+  a.feed({ kind: 'frame', now: 3, frame: encodeMessage(1, { type: 'goodbye' }, DEFAULT_LIMITS) });
+  closedWith(a, null);
+  assert.equal(a.outbox.length, 0);
+});
+
+test('the goodbye wait ends in a clean close', () => {
+  const { a } = pair();
+  a.command(1, { op: 'goodbye' });
+  a.feed({ kind: 'tick', now: 1 + 5_000 });
+  closedWith(a, null);
+});

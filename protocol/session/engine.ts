@@ -8,7 +8,7 @@
 
 import { CertsyncError, isCertsyncError } from '../errors.ts';
 import type { Message, MessageOf } from '../messages/catalog.ts';
-import { decodeFrame } from '../messages/codec.ts';
+import { decodeFrame, type Incoming } from '../messages/codec.ts';
 import { checkPeerMayRequest } from '../secure/policy.ts';
 import { withFrameLimit } from '../wire/limits.ts';
 import { negotiateVersion } from '../wire/version.ts';
@@ -126,10 +126,10 @@ function start(t: Turn): void {
 }
 
 function onFrame(t: Turn, frame: Uint8Array): void {
+  if (t.s.phase === 'closing') return onFrameWhileClosing(t, frame);
   const incoming = decodeFrame(frame, t.s.config.limits);
   if (incoming.kind === 'ignored') return;
   const name = incoming.kind === 'message' ? incoming.message.type : 'reconcile';
-  if (t.s.phase === 'closing' && name !== 'goodbye' && name !== 'error') return;
   checkPeerMayRequest(t.s.config.standing, name);
   if (t.s.phase === 'awaiting-hello') {
     if (name !== 'hello' && name !== 'error') t.unexpected(`${name} before hello`);
@@ -152,6 +152,20 @@ function onFrame(t: Turn, frame: Uint8Array): void {
     return;
   }
   onMessage(t, incoming.message);
+}
+
+/** After our goodbye only the peer's goodbye or error matter; the rest is discarded. */
+function onFrameWhileClosing(t: Turn, frame: Uint8Array): void {
+  let incoming: Incoming;
+  try {
+    incoming = decodeFrame(frame, t.s.config.limits);
+  } catch {
+    return;
+  }
+  if (incoming.kind !== 'message') return;
+  const m = incoming.message;
+  if (m.type === 'goodbye') t.closeWith(null);
+  else if (m.type === 'error') onError(t, m);
 }
 
 function onMessage(t: Turn, m: Message): void {
