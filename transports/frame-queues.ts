@@ -58,9 +58,13 @@ export class FrameInbox {
     for (const w of this.#waiters.splice(0)) w.resolve(null);
   }
 
-  /** The link failed or was closed here: queued frames are dropped, readers get `error`. */
+  /**
+   * The link failed or was closed here: queued frames are dropped, readers get `error`.
+   * After a clean end only a local close (`link-closed`) counts: a transport failing once
+   * the peer has said its last word takes nothing from the reader.
+   */
   fail(error: LinkError): void {
-    if (this.#error) return;
+    if (this.#error || (this.#ended && error.code !== 'link-closed')) return;
     this.#error = error;
     this.#frames.length = 0;
     this.#bytes = 0;
