@@ -54,6 +54,7 @@ function pureHandshake(mode: HandshakeMode, a: Identity, b: Identity, secret: st
     initiator: true,
     prologue,
     staticSecret: a.x25519SecretKey,
+    staticPublic: a.x25519PublicKey,
     ephemeralSecret: systemRandom(32),
     ...(pattern === 'IK' ? { remoteStatic: b.x25519PublicKey } : {}),
     ...psk,
@@ -63,6 +64,7 @@ function pureHandshake(mode: HandshakeMode, a: Identity, b: Identity, secret: st
     initiator: false,
     prologue,
     staticSecret: b.x25519SecretKey,
+    staticPublic: b.x25519PublicKey,
     ephemeralSecret: systemRandom(32),
     ...psk,
   });

@@ -115,6 +115,7 @@ class Handshaker {
       initiator,
       prologue: this.prologue,
       staticSecret: this.identity.x25519SecretKey,
+      staticPublic: this.identity.x25519PublicKey,
       ephemeralSecret: this.random(32),
       ...extra,
     });

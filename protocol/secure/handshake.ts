@@ -60,6 +60,11 @@ export interface HandshakeOptions {
   readonly prologue: Uint8Array;
   /** This side's long-term X25519 secret key. */
   readonly staticSecret: Uint8Array;
+  /**
+   * Its public key, when the caller has it at hand (saves one scalar multiplication). It
+   * must belong to `staticSecret`; a wrong one only makes the handshake fail.
+   */
+  readonly staticPublic?: Uint8Array;
   /** A fresh X25519 secret key, never used twice. */
   readonly ephemeralSecret: Uint8Array;
   /** `IK` initiator only: the responder's static public key, as stored at pairing. */
@@ -106,7 +111,10 @@ export class HandshakeState {
     this.#pattern = pattern;
     this.initiator = options.initiator;
     this.#s = checkKey(options.staticSecret, 'a static secret key');
-    this.#sPublic = publicKeyOf(this.#s);
+    this.#sPublic =
+      options.staticPublic === undefined
+        ? publicKeyOf(this.#s)
+        : checkKey(options.staticPublic, 'a static public key');
     this.#e = checkKey(options.ephemeralSecret, 'an ephemeral secret key');
     this.#ePublic = publicKeyOf(this.#e);
     const usesPsk = options.pattern === 'XXpsk3';
