@@ -102,6 +102,37 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return a.length - b.length;
 }
 
+/** A map entry with what its key's encoding sorts by, computed without encoding it. */
+interface SortKey {
+  /** 0 unsigned, 1 negative, 2 text: the major types in their bytewise order. */
+  readonly rank: number;
+  readonly key: CborKey;
+  /** The encoded head argument of an integer key (sorts like its encoding). */
+  readonly arg: number;
+  readonly text: Uint8Array | null;
+  readonly value: CborValue;
+}
+
+function sortKey(key: CborKey, value: CborValue): SortKey {
+  if (typeof key === 'string') {
+    return { rank: 2, key, arg: 0, text: utf8Encoder.encode(key), value };
+  }
+  if (typeof key !== 'number' || !Number.isSafeInteger(key)) {
+    throw new TypeError(`expected an integer or text map key, got ${String(key)}`);
+  }
+  return key >= 0
+    ? { rank: 0, key, arg: key, text: null, value }
+    : { rank: 1, key, arg: -1 - key, text: null, value };
+}
+
+/** Bytewise order of the keys' encodings: a shorter head or text sorts first. */
+function compareKeys(a: SortKey, b: SortKey): number {
+  if (a.rank !== b.rank) return a.rank - b.rank;
+  if (a.text === null || b.text === null) return a.arg - b.arg;
+  if (a.text.length !== b.text.length) return a.text.length - b.text.length;
+  return compareBytes(a.text, b.text);
+}
+
 function writeValue(w: Writer, value: CborValue): void {
   if (typeof value === 'number') {
     if (!Number.isSafeInteger(value)) {
@@ -125,21 +156,20 @@ function writeValue(w: Writer, value: CborValue): void {
     for (const item of value as readonly CborValue[]) writeValue(w, item);
   } else if (value instanceof Map) {
     // Keys sorted by their encoded bytes (RFC 8949 §4.2.1, "core deterministic encoding").
-    const entries = [...(value as ReadonlyMap<CborKey, CborValue>)].map(([k, v]) => {
-      if (typeof k !== 'string' && typeof k !== 'number') {
-        throw new TypeError(`expected an integer or text map key, got ${typeof k}`);
-      }
-      return { key: encodeCbor(k), value: v };
-    });
-    entries.sort((a, b) => compareBytes(a.key, b.key));
-    for (let i = 1; i < entries.length; i++) {
-      if (compareBytes(entries[i - 1]!.key, entries[i]!.key) === 0) {
+    const entries = [...(value as ReadonlyMap<CborKey, CborValue>)].map(([k, v]) => sortKey(k, v));
+    entries.sort(compareKeys);
+    w.head(MAJOR_MAP, entries.length);
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i] as SortKey;
+      if (i > 0 && compareKeys(entries[i - 1] as SortKey, e) === 0) {
         throw new TypeError('expected distinct map keys, got a duplicate');
       }
-    }
-    w.head(MAJOR_MAP, entries.length);
-    for (const e of entries) {
-      w.bytes(e.key);
+      if (e.text !== null) {
+        w.head(MAJOR_TEXT, e.text.length);
+        w.bytes(e.text);
+      } else {
+        writeValue(w, e.key);
+      }
       writeValue(w, e.value);
     }
   } else {
