@@ -215,6 +215,9 @@ export class SerialLink implements Link {
     this.#inbox.fail(error);
     this.#queue.fail(error, false);
     this.#pump();
+    // A peer that has closed reads nothing more and may be gone: our FIN above is a
+    // courtesy, and waiting for its acknowledgement would wait for nobody.
+    if (this.#peerFin) this.#finish();
     return this.#closed;
   }
 
