@@ -25,6 +25,8 @@ export interface CommandOutput {
   readonly json: unknown;
   /** Exit status; default 0. */
   readonly status?: number;
+  /** The failure to report on standard error when `status` is not 0. */
+  readonly error?: { readonly code: string; readonly message: string };
 }
 
 /** Everything a running command may use. */
@@ -38,7 +40,7 @@ export interface CommandContext {
   openStore(options?: { create?: boolean }): Store;
   /** Writes to standard output directly (for binary exports). */
   writeStdout(data: string | Uint8Array): void;
-  /** Writes one line to standard error (problems that do not end the command). */
+  /** Writes one line to standard error (in text mode only: progress and warnings). */
   warn(line: string): void;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;

@@ -187,13 +187,21 @@ export async function main(argv: readonly string[], io: CliIo = PROCESS_IO): Pro
         return store;
       },
       writeStdout: io.stdout,
-      warn: (line) => io.stderr(`${line}\n`),
+      warn: (line) => {
+        if (!json) io.stderr(`${line}\n`);
+      },
       env: io.env,
       cwd: io.cwd,
     };
     const output = await command.run(ctx);
     if (json) io.stdout(`${JSON.stringify(output.json, null, 2)}\n`);
     else if (output.text) io.stdout(output.text.endsWith('\n') ? output.text : `${output.text}\n`);
+    if (output.error) {
+      const { code, message } = output.error;
+      io.stderr(
+        `${json ? JSON.stringify({ error: { code, message } }) : `certsync: ${message}`}\n`,
+      );
+    }
     return output.status ?? 0;
   } catch (error) {
     const { line, status } = errorLine(error, json);

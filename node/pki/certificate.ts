@@ -123,6 +123,9 @@ export function decodeAsn1(
   const decoded = asn1js.fromBER(der);
   if (decoded.offset === -1) {
     const why = decoded.result.error || 'not ASN.1';
+    if (why.startsWith('End of input')) {
+      throw new CertsyncError(code, `${what}: truncated (the DER ends before its stated length)`);
+    }
     throw new CertsyncError(code, `${what}: not DER (${why.replace(/\.$/, '')})`);
   }
   if (decoded.offset !== der.length) {

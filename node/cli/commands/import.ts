@@ -60,11 +60,18 @@ const importCommand: Command = {
     };
     const [first] = report.problems;
     if (first) {
+      // One line per problem, then the line that ends the command (under --json the
+      // problems are in the report, and standard error holds only that last line).
       for (const p of report.problems) ctx.warn(`certsync: ${p.message}`);
-      ctx.warn(
-        `certsync: nothing imported (${report.problems.length} problem${report.problems.length === 1 ? '' : 's'})`,
-      );
-      return { text: '', json, status: exitStatusFor(first.code) };
+      const count = report.problems.length;
+      const summary = `nothing imported (${count} problem${count === 1 ? '' : 's'})`;
+      const message = ctx.json ? `${summary}: ${first.message}` : summary;
+      return {
+        text: '',
+        json,
+        status: exitStatusFor(first.code),
+        error: { code: first.code, message },
+      };
     }
     const lines = [
       ...report.files.map(

@@ -23,6 +23,7 @@ const list: Command = {
     crls: { type: 'boolean', help: 'list the CRLs instead' },
   },
   run(ctx) {
+    const order = oneOf<ListOrder>('order', stringOption(ctx, 'order') ?? 'store', LIST_ORDERS);
     const store = ctx.openStore();
     const now = Date.now();
     if (flag(ctx, 'crls')) {
@@ -42,7 +43,6 @@ const list: Command = {
         json: crls.map(crlJson),
       };
     }
-    const order = oneOf<ListOrder>('order', stringOption(ctx, 'order') ?? 'store', LIST_ORDERS);
     let records = store.certificates.list(order);
     if (flag(ctx, 'expired')) records = records.filter((r) => validityState(r, now) !== 'valid');
     const rows = records.map((r) => {

@@ -1,0 +1,46 @@
+/**
+ * `certsync sync`: a full two-way reconcile with a peer that serves. Both stores end with
+ * the same content within capacity, deletions included; what both hold is not sent.
+ */
+import { LINK_OPTIONS, peerLine, withPeer } from '../../client/cli-peer.ts';
+import type { Command } from '../command.ts';
+
+const sync: Command = {
+  name: 'sync',
+  summary: 'reconcile both stores with a peer: the same content on both sides, within capacity',
+  args: '',
+  positionals: { min: 0, max: 0 },
+  options: { ...LINK_OPTIONS },
+  async run(ctx) {
+    const store = ctx.openStore();
+    return withPeer(ctx, store, 'sync', async (session) => {
+      const before = peerLine(session);
+      const r = await session.reconcile();
+      const text = [
+        before,
+        `synced (${r.mode}): ${r.stored} received, ${r.unchanged} already held, ` +
+          `${r.sentFull} sent, ${r.sentMeta} updates sent, ${r.sentDeleted} deletions sent`,
+        ...(r.refused.length ? [`${r.refused.length} refused here: the store is full`] : []),
+        ...(r.evicted.length ? [`${r.evicted.length} evicted here to make room`] : []),
+        `now ${store.capacity.state().count} certificates here`,
+      ].join('\n');
+      return {
+        text,
+        json: {
+          peer: session.peer,
+          mode: r.mode,
+          received: r.stored,
+          unchanged: r.unchanged,
+          sent: r.sentFull,
+          sentMeta: r.sentMeta,
+          sentDeleted: r.sentDeleted,
+          refused: r.refused.length,
+          evicted: r.evicted.length,
+          certificates: store.capacity.state().count,
+        },
+      };
+    });
+  },
+};
+
+export default sync;
