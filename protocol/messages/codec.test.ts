@@ -128,6 +128,17 @@ test('unknown fields: non-negative keys are ignored, negative keys are must-unde
   rejects(goodbye([[-1, true]]), 'malformed-message', 'must-understand field -1');
 });
 
+test('a __proto__ key in a payload is an ignored unknown field and reaches no prototype', () => {
+  const bytes = frame(1, 2, [
+    [0, 'bye'],
+    ['__proto__', new Map([['polluted', true]])],
+  ]);
+  const d = decodeFrame(bytes, L);
+  assert.deepEqual(d.kind === 'message' && d.message, { type: 'goodbye', reason: 'bye' });
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  assert.equal(Object.getPrototypeOf(d.kind === 'message' && d.message), Object.prototype);
+});
+
 test('payload schema violations fail with malformed-message naming the field', () => {
   const errorPayload = (fields: [number, CborValue][]) => frame(1, 3, fields);
   const cases: [Uint8Array, string][] = [

@@ -187,3 +187,31 @@ test('cbor-x, as an independent decoder, reads every encoding to the same value'
     { numRuns: 300 },
   );
 });
+
+test('no decode allocates past the limits: any length claim over a limit is limit-exceeded', () => {
+  // A head claiming more than the limit is rejected from the head alone: the frame holds
+  // only the few bytes of the head, so nothing of the claimed size is ever reserved.
+  const limitOf = (major: number) =>
+    major === 2
+      ? DEFAULT_LIMITS.maxByteStringBytes
+      : major === 3
+        ? DEFAULT_LIMITS.maxTextBytes
+        : DEFAULT_LIMITS.maxContainerLength;
+  fc.assert(
+    fc.property(
+      fc.constantFrom(2, 3, 4, 5),
+      fc.integer({ min: 0, max: 5 }),
+      fc.double({ min: 0, max: 1, noNaN: true }),
+      (major, nesting, where) => {
+        const limit = limitOf(major);
+        const claim = limit + 1 + Math.floor(where * (Number.MAX_SAFE_INTEGER - limit - 1));
+        const head = encodeCbor(claim);
+        head[0] = (major << 5) | ((head[0] as number) & 0x1f);
+        const frame = Uint8Array.from([...new Array(nesting).fill(0x81), ...head]);
+        assert.ok(frame.length <= 14);
+        rejects(frame, 'limit-exceeded');
+      },
+    ),
+    { numRuns: 1000 },
+  );
+});
