@@ -23,8 +23,10 @@ interface PeerArgs {
 async function main(): Promise<void> {
   const args = JSON.parse(process.argv[2] ?? '{}') as PeerArgs;
   const line = await openSerialLine(args.path);
-  let link: Link & { stats(): object };
-  link = new SerialLink(line.stream, { deadPeerMs: 30_000, maxFrameSize: args.maxFrame });
+  const link: Link & { stats(): object } = new SerialLink(line.stream, {
+    deadPeerMs: 30_000,
+    maxFrameSize: args.maxFrame,
+  });
   const outgoing = frameLengths(args.sendSeed, args.bytes, args.maxFrame);
   const incoming = frameLengths(args.receiveSeed, args.bytes, args.maxFrame);
   let receivedBytes = 0;
