@@ -100,4 +100,29 @@ describe('credit-based flow control', () => {
     await rejectsWithLinkError(pending, ['link-error']);
     await rejectsWithLinkError(a.send(Uint8Array.of(1)), ['link-error']);
   });
+
+  it('a peer that falls silent fails the link with timeout', async () => {
+    const pipe = chunkPipe(40);
+    const b = new CreditLink(pipe.b, { keepaliveMs: 10, idleTimeoutMs: 60 });
+    pipe.attach({ onChunk() {}, onDisconnect() {} }, b);
+    await pipe.a.write(encodeChunk({ kind: 'hello', seq: 0, version: 1, credits: 4 }));
+    await rejectsWithLinkError(b.receive(), ['timeout']);
+  });
+
+  it('an idle link whose peer is alive outlives the idle timeout by keepalives', async () => {
+    const timing = { keepaliveMs: 10, idleTimeoutMs: 60 };
+    const { a, b } = creditLinkPair(40, timing);
+    await new Promise((r) => setTimeout(r, 300));
+    await a.send(Uint8Array.of(1, 2, 3));
+    assert.deepEqual(await b.receive(), Uint8Array.of(1, 2, 3));
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('refuses an idle timeout that keepalives cannot meet', () => {
+    const pipe = chunkPipe(40);
+    assert.throws(
+      () => new CreditLink(pipe.a, { keepaliveMs: 50, idleTimeoutMs: 100 }),
+      RangeError,
+    );
+  });
 });

@@ -10,6 +10,12 @@
  * and ends the connection once the peer answered with its own CLOSE (or after
  * `closeTimeoutMs`). A connection that drops without that exchange fails the link with
  * `link-error`; a frame cut short by the drop is discarded, never handed over.
+ *
+ * Liveness: a side that has sent nothing for `keepaliveMs` sends an empty CREDIT, and a
+ * side that has heard nothing for `idleTimeoutMs` fails with `timeout`. A radio reports a
+ * vanished peer through its supervision timeout, but an emulated controller never does,
+ * and a peer process that hangs keeps its radio connection up: this catches both. A slow
+ * reader is not a dead peer: its side keeps sending keepalives while it holds credits back.
  */
 import { realClock, type Clock, type Timer } from '../clock.ts';
 import { checkFrame, FrameInbox, SendQueue } from '../frame-queues.ts';
@@ -51,6 +57,10 @@ export interface CreditLinkOptions {
   helloTimeoutMs?: number;
   /** Milliseconds `close` waits for the flush and the peer's CLOSE (default 10000). */
   closeTimeoutMs?: number;
+  /** Milliseconds of silence after which a side sends a keepalive (default 2000). */
+  keepaliveMs?: number;
+  /** Milliseconds without a chunk from the peer before the link fails (default 10000). */
+  idleTimeoutMs?: number;
   clock?: Clock;
   logger?: Logger;
 }
@@ -81,6 +91,8 @@ export class CreditLink implements Link {
   readonly #window: number;
   readonly #inboxBytes: number;
   readonly #closeTimeoutMs: number;
+  readonly #keepaliveMs: number;
+  readonly #idleTimeoutMs: number;
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #inbox: FrameInbox;
@@ -108,6 +120,10 @@ export class CreditLink implements Link {
   /** The peer closed and then the connection went away: only queued frames remain. */
   #portGone = false;
   #timer: Timer | undefined;
+  #heartbeat: Timer | undefined;
+  #lastHeard: number;
+  #lastSent: number;
+  #pingPending = false;
 
   /** @throws RangeError for a bad option or a port whose chunks cannot hold a START */
   constructor(port: ChunkPort, options: CreditLinkOptions = {}) {
@@ -126,8 +142,16 @@ export class CreditLink implements Link {
     );
     positive('chunkSize', port.chunkSize - START_HEADER_BYTES);
     this.#closeTimeoutMs = options.closeTimeoutMs ?? 10_000;
+    this.#keepaliveMs = positive('keepaliveMs', options.keepaliveMs ?? 2000);
+    this.#idleTimeoutMs = options.idleTimeoutMs ?? 10_000;
+    if (!(this.#idleTimeoutMs > 2 * this.#keepaliveMs)) {
+      throw new RangeError(
+        `expected idleTimeoutMs > 2 * keepaliveMs (${2 * this.#keepaliveMs}), got ${this.#idleTimeoutMs}`,
+      );
+    }
     this.#clock = options.clock ?? realClock;
     this.#log = options.logger ?? silentLogger;
+    this.#lastHeard = this.#lastSent = this.#clock.now();
     this.#port = port;
     this.#granted = this.#window;
     this.#inbox = new FrameInbox(() => this.#maybeGrant());
@@ -146,6 +170,7 @@ export class CreditLink implements Link {
     this.#timer = this.#clock.setTimer(() => {
       if (!this.#peerHello) this.#fail('timeout', `no HELLO from the peer within ${helloMs} ms`);
     }, helloMs);
+    this.#heartbeat = this.#clock.setTimer(this.#beat, this.#keepaliveMs);
     this.#pump();
   }
 
@@ -172,6 +197,7 @@ export class CreditLink implements Link {
       this.#sendQueue.fail(closed, false);
       this.#settleReady.reject(closed);
       if (this.#portGone) {
+        this.#heartbeat?.cancel();
         this.#state = 'closed';
         this.#settleClosed();
         return this.#closed;
@@ -196,6 +222,7 @@ export class CreditLink implements Link {
   /** For the adapter: one chunk arrived from the peer. */
   onChunk(bytes: Uint8Array): void {
     if (this.#state === 'closed' || this.#state === 'failed') return;
+    this.#lastHeard = this.#clock.now();
     try {
       const chunk = decodeChunk(bytes);
       this.#reassembler.checkSeq(chunk.seq);
@@ -215,6 +242,7 @@ export class CreditLink implements Link {
       // what arrived, then sees the end.
       this.#portGone = true;
       this.#timer?.cancel();
+      this.#heartbeat?.cancel();
     } else {
       this.#fail('link-error', `connection lost: ${reason}`);
     }
@@ -265,6 +293,21 @@ export class CreditLink implements Link {
     }
   }
 
+  /** Sends a keepalive when we were quiet, and fails the link when the peer was. */
+  readonly #beat = (): void => {
+    if (this.#state === 'closed' || this.#state === 'failed' || this.#portGone) return;
+    const now = this.#clock.now();
+    if (this.#peerHello && !this.#peerClosed && now - this.#lastHeard >= this.#idleTimeoutMs) {
+      this.#fail('timeout', `nothing heard from the peer for ${now - this.#lastHeard} ms`);
+      return;
+    }
+    if (this.#peerHello && this.#state === 'open' && now - this.#lastSent >= this.#keepaliveMs) {
+      this.#pingPending = true;
+      this.#pump();
+    }
+    this.#heartbeat = this.#clock.setTimer(this.#beat, this.#keepaliveMs);
+  };
+
   /** Grants credits back in batches of half a window, while the reader keeps up. */
   #maybeGrant(): void {
     if (this.#state !== 'open' || this.#peerClosed) return;
@@ -286,6 +329,10 @@ export class CreditLink implements Link {
       const credits = Math.min(this.#grantPending, 0xffff);
       this.#grantPending -= credits;
       return { kind: 'credit', seq, credits };
+    }
+    if (this.#pingPending) {
+      this.#pingPending = false;
+      return { kind: 'credit', seq, credits: 0 };
     }
     if (!this.#peerClosed && this.#peerHello) {
       if (this.#current.length === 0) {
@@ -317,6 +364,7 @@ export class CreditLink implements Link {
           if (!chunk) break;
           this.#sendSeq = (this.#sendSeq + 1) & 0xff;
           await this.#port.write(encodeChunk(chunk));
+          this.#lastSent = this.#clock.now();
           if (chunk.kind === 'close' && this.#state === 'closing' && this.#peerClosed) {
             this.#finish();
           }
@@ -335,6 +383,7 @@ export class CreditLink implements Link {
     const wasClosing = this.#state === 'closing';
     this.#state = 'closed';
     this.#timer?.cancel();
+    this.#heartbeat?.cancel();
     const closed = new LinkError('link-closed', 'the link is closed');
     this.#inbox.fail(closed);
     this.#sendQueue.fail(closed, true);
@@ -352,6 +401,7 @@ export class CreditLink implements Link {
     const wasClosing = this.#state === 'closing';
     this.#state = 'failed';
     this.#timer?.cancel();
+    this.#heartbeat?.cancel();
     const error = new LinkError(wasClosing ? 'link-closed' : code, message, { cause });
     this.#inbox.fail(error);
     this.#sendQueue.fail(error, true);

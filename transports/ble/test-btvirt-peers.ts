@@ -18,13 +18,23 @@ export interface PeerResult {
   ms?: number;
 }
 
-interface Finished {
+/** How a peer process ended. */
+export interface Finished {
   code: number | null;
   output: string;
   result?: PeerResult;
 }
 
-function runPeer(role: string, tty: string, args: string[], children: ChildProcess[]) {
+/**
+ * Starts one test-peer.ts process and adds it to `children` (the caller stops them by
+ * PID); resolves when it exits, with what it printed.
+ */
+export function runPeer(
+  role: 'central' | 'peripheral',
+  tty: string,
+  args: string[],
+  children: ChildProcess[],
+): Promise<Finished> {
   const child = spawn(process.execPath, ['--import', 'tsx', PEER, role, tty, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
