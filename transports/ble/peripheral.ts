@@ -125,11 +125,14 @@ export class BlePeripheral {
   }
 
   /**
-   * Advertises and resolves with the link of the next central that connects and
-   * subscribes. Only one `accept` may wait at a time.
+   * Advertises and resolves with the link of the next central that connects, subscribes
+   * and says HELLO. Only one `accept` may wait at a time; call it again for the next
+   * central once this one is served.
    *
    * @throws LinkError `link-closed` if the peripheral is stopped first, `link-error` if
-   *   advertising fails
+   *   advertising fails or the central breaks the chunk format, `timeout` if the central
+   *   subscribes but never says HELLO
+   * @throws Error for a second `accept` while one waits (a caller mistake)
    */
   async accept(): Promise<CreditLink> {
     if (this.#stopped) throw new LinkError('link-closed', 'the BLE peripheral is stopped');
@@ -143,7 +146,9 @@ export class BlePeripheral {
       this.#waiting = undefined;
       throw new LinkError('link-error', 'advertising failed', { cause });
     }
-    return linked;
+    const link = await linked;
+    await link.ready;
+    return link;
   }
 
   /**
@@ -190,10 +195,6 @@ export class BlePeripheral {
       },
     };
     const link = new CreditLink(port, { logger: this.#log, ...this.#options.link });
-    void link.ready.then(
-      () => {},
-      () => {},
-    );
     session.link = link;
     const markGone = () => (connected = false);
     bleno.once('disconnect', markGone);
