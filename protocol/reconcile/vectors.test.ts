@@ -6,7 +6,18 @@ import type { EntryHead, EntryKind } from '../merge/entry.ts';
 import { DigestTree, leafOf } from './digest-tree.ts';
 import { ESTIMATOR_BYTES, estimateDifference, estimatorSlot, flipEstimator } from './estimator.ts';
 import { itemHash, itemHashInput, keyCheck, keyNumber, mixKey, sketchKey } from './item-hash.ts';
-import { encodeStoreDigest } from './messages.ts';
+import {
+  decodeReconcileMessage,
+  encodeReconcileMessage,
+  encodeStoreDigest,
+  type ReconcileMessage,
+} from './messages.ts';
+import { Reconciler } from './reconciler.ts';
+import type { MemoryStore } from '../merge/memory-store.ts';
+import { buildStores, type Scenario } from '../testing/store-arbitraries.ts';
+import { assertSameContent } from '../testing/store-assertions.ts';
+import { decodeCbor, encodeCbor, type CborKey, type CborValue } from '../wire/cbor.ts';
+import { DEFAULT_LIMITS } from '../wire/limits.ts';
 import { cellsToBytes, encodeCells, IndexWalk, peelCells, xorCellsInto } from './riblt.ts';
 import { firstBatchEnd, nextBatchEnd } from './schedule.ts';
 
@@ -125,4 +136,46 @@ test('sketch vectors: cells of both stores and the peeled difference', () => {
     assert.equal(firstBatchEnd(s.estimate), s.first);
     assert.equal(nextBatchEnd(s.first), s.next);
   }
+});
+
+interface SessionVector {
+  scenario: Scenario;
+  digestA: string;
+  digestB: string;
+  flights: {
+    aToB: { type: number; payload: string }[];
+    bToA: { type: number; payload: string }[];
+  }[];
+}
+
+test('recorded session vector: both sides send exactly the recorded messages, flight by flight', () => {
+  const s = (vectors as unknown as { session: SessionVector }).session;
+  const [a, b] = buildStores(s.scenario) as [MemoryStore, MemoryStore];
+  const ra = new Reconciler(a);
+  const rb = new Reconciler(b);
+  const da = ra.hello();
+  const db = rb.hello();
+  assert.equal(hex(da), s.digestA);
+  assert.equal(hex(db), s.digestB);
+  const wire = (m: ReconcileMessage): { type: number; payload: string } => {
+    const { code, payload } = encodeReconcileMessage(m);
+    return { type: code, payload: hex(encodeCbor(payload)) };
+  };
+  let toB = ra.begin(db);
+  let toA = rb.begin(da);
+  for (const flight of s.flights) {
+    assert.deepEqual(toB.map(wire), flight.aToB);
+    assert.deepEqual(toA.map(wire), flight.bToA);
+    const nextA = toB.flatMap((m) => {
+      const { code, payload } = encodeReconcileMessage(m);
+      const decoded = decodeCbor(encodeCbor(payload), DEFAULT_LIMITS);
+      return rb.receive(decodeReconcileMessage(code, decoded as ReadonlyMap<CborKey, CborValue>));
+    });
+    const nextB = toA.flatMap((m) => ra.receive(m));
+    toA = nextA;
+    toB = nextB;
+  }
+  assert.equal(toA.length + toB.length, 0);
+  assert.ok(ra.finished && rb.finished);
+  assertSameContent(a, b);
 });
