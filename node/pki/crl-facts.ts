@@ -4,19 +4,25 @@
  * CRL covers a given certificate (issuing distribution point, delta indicator, unknown
  * critical extensions). A CRL that does not decode is refused whole, with the field named.
  */
-import * as asn1js from 'asn1js';
 import { CertsyncError } from '../../protocol/errors.ts';
 import {
+  bitStringOf,
+  contentOf,
   decodeStrict,
+  expect,
   hex,
   implicitTrue,
   integerHex,
   itemsOf,
+  rawOf,
   readAlgorithm,
   readExtensionList,
   readGeneralNames,
   readName,
   readTime,
+  smallInt,
+  TAG,
+  type Der,
   type DistinguishedName,
 } from './der-fields.ts';
 import type { AlgorithmId } from './signature.ts';
@@ -89,54 +95,51 @@ function malformed(what: string, cause?: unknown): CertsyncError {
  */
 export function readCrl(der: Uint8Array): CrlFacts {
   const outer = decodeStrict(der, 'not a DER CertificateList', malformed);
-  const [tbsBlock, algBlock, sigBlock] = itemsOf(outer);
-  if (
-    !(outer instanceof asn1js.Sequence) ||
-    !(tbsBlock instanceof asn1js.Sequence) ||
-    !algBlock ||
-    !(sigBlock instanceof asn1js.BitString)
-  ) {
-    throw malformed('CertificateList structure');
-  }
-  const items = itemsOf(tbsBlock);
-  let i = items[0] instanceof asn1js.Integer ? 1 : 0;
-  const innerAlg = items[i++];
-  const issuerBlock = items[i++];
-  if (!innerAlg || !issuerBlock) throw malformed('TBSCertList structure');
+  const [tbsNode, algNode, sigNode, extra] = itemsOf(expect(outer, TAG.sequence, malformed, 'CRL'));
+  if (extra) throw malformed('CertificateList structure');
+  const items = itemsOf(expect(tbsNode, TAG.sequence, malformed, 'TBSCertList'));
+  let i = items[0]?.tag === TAG.integer ? 1 : 0;
+  const inner = readAlgorithm(items[i++], malformed);
+  const issuer = readName(items[i++], malformed);
   const thisUpdate = readTime(items[i++], malformed);
   let nextUpdate: Date | undefined;
-  if (items[i] instanceof asn1js.UTCTime || items[i] instanceof asn1js.GeneralizedTime) {
+  if (items[i]?.tag === TAG.utcTime || items[i]?.tag === TAG.generalizedTime) {
     nextUpdate = readTime(items[i++], malformed);
   }
   const revoked = new Map<string, RevokedEntry>();
   const unknownCritical = new Set<string>();
-  if (items[i] instanceof asn1js.Sequence) {
+  if (items[i]?.tag === TAG.sequence) {
     const entries = itemsOf(items[i++]);
     if (entries.length > MAX_CRL_ENTRIES) throw malformed(`more than ${MAX_CRL_ENTRIES} entries`);
     for (const entry of entries) {
-      const [serial, date, exts] = itemsOf(entry);
+      const [serial, date, exts, more] = itemsOf(expect(entry, TAG.sequence, malformed, 'entry'));
+      if (more) throw malformed('revoked certificate entry');
       let reason: string | undefined;
       for (const ext of exts ? readExtensionList(exts, malformed) : []) {
         if (ext.critical && !ENTRY_EXTS.has(ext.oid)) unknownCritical.add(ext.oid);
         if (ext.oid === '2.5.29.21') {
-          const e = decodeStrict(ext.value, 'reason code', malformed);
-          if (!(e instanceof asn1js.Enumerated)) throw malformed('reason code');
-          reason = REASONS[e.valueBlock.valueDec] || 'unspecified';
+          const code = decodeStrict(ext.value, 'reason code', malformed);
+          if (code.tag !== TAG.enumerated) throw malformed('reason code');
+          reason = REASONS[smallInt(code, malformed, 'reason code')] || 'unspecified';
         }
       }
       const entryValue = { date: readTime(date, malformed), ...(reason && { reason }) };
       revoked.set(integerHex(serial, malformed, 'revoked serial number'), entryValue);
     }
   }
+  const signatureAlgorithm = readAlgorithm(algNode, malformed);
+  const signature = bitStringOf(sigNode, malformed, 'signature');
   const facts: {
     -readonly [K in keyof CrlFacts]: CrlFacts[K];
   } = {
     der,
-    tbs: new Uint8Array(tbsBlock.valueBeforeDecodeView),
-    signatureAlgorithm: readAlgorithm(algBlock, malformed),
-    algorithmsAgree: false,
-    signature: sigBlock.valueBlock.valueHexView,
-    issuer: readName(issuerBlock, malformed),
+    tbs: rawOf(tbsNode as Der),
+    signatureAlgorithm,
+    algorithmsAgree:
+      inner.oid === signatureAlgorithm.oid &&
+      hex(inner.params ?? new Uint8Array()) === hex(signatureAlgorithm.params ?? new Uint8Array()),
+    signature: signature.bytes,
+    issuer,
     thisUpdate,
     revoked,
     isDelta: false,
@@ -144,40 +147,34 @@ export function readCrl(der: Uint8Array): CrlFacts {
     duplicateExtensions: [],
   };
   if (nextUpdate) facts.nextUpdate = nextUpdate;
-  const inner = readAlgorithm(innerAlg, malformed);
-  facts.algorithmsAgree =
-    inner.oid === facts.signatureAlgorithm.oid &&
-    hex(inner.params ?? new Uint8Array()) ===
-      hex(facts.signatureAlgorithm.params ?? new Uint8Array());
 
-  const extsBlock = items[i];
+  const extsNode = items[i++];
+  if (items[i]) throw malformed('TBSCertList has unexpected fields');
   const seen = new Set<string>();
   const dups = new Set<string>();
-  if (extsBlock && extsBlock.idBlock.tagClass === 3 && extsBlock.idBlock.tagNumber === 0) {
-    for (const ext of readExtensionList(itemsOf(extsBlock)[0] ?? extsBlock, malformed)) {
+  if (extsNode) {
+    const [list, more] = itemsOf(expect(extsNode, 0xa0, malformed, 'TBSCertList fields'));
+    if (more) throw malformed('CRL extensions');
+    for (const ext of readExtensionList(list, malformed)) {
       if (seen.has(ext.oid)) dups.add(ext.oid);
       seen.add(ext.oid);
       if (ext.critical && !CRL_EXTS.has(ext.oid)) unknownCritical.add(ext.oid);
-      const block = decodeStrict(ext.value, `extension ${ext.oid}`, malformed);
+      const node = decodeStrict(ext.value, `extension ${ext.oid}`, malformed);
       if (ext.oid === '2.5.29.27') facts.isDelta = true;
-      if (ext.oid === '2.5.29.28') facts.scope = readScope(block);
+      if (ext.oid === '2.5.29.28') facts.scope = readScope(node);
       if (ext.oid === '2.5.29.35') {
-        for (const item of itemsOf(block)) {
-          if (item.idBlock.tagClass === 3 && item.idBlock.tagNumber === 0) {
-            facts.authorityKeyId = hex((item as asn1js.Primitive).valueBlock.valueHexView);
-          }
+        for (const item of itemsOf(expect(node, TAG.sequence, malformed, 'authority key id'))) {
+          if (item.tag === 0x80) facts.authorityKeyId = hex(contentOf(item));
         }
       }
     }
-  } else if (extsBlock) {
-    throw malformed('TBSCertList has unexpected fields');
   }
   facts.unknownCritical = [...unknownCritical];
   facts.duplicateExtensions = [...dups];
   return facts;
 }
 
-function readScope(block: asn1js.AsnType): CrlScope {
+function readScope(node: Der): CrlScope {
   const scope = {
     uris: [] as string[],
     onlyUserCerts: false,
@@ -186,13 +183,12 @@ function readScope(block: asn1js.AsnType): CrlScope {
     indirect: false,
     onlyAttributeCerts: false,
   };
-  for (const field of itemsOf(block)) {
-    switch (field.idBlock.tagNumber) {
+  for (const field of itemsOf(expect(node, TAG.sequence, malformed, 'distribution point'))) {
+    if ((field.tag & 0xc0) !== 0x80) throw malformed('issuing distribution point');
+    switch (field.tag & 0x1f) {
       case 0:
         for (const name of itemsOf(field)) {
-          if (name.idBlock.tagNumber === 0) {
-            scope.uris.push(...readGeneralNames(itemsOf(name), malformed).uri);
-          }
+          if (name.tag === 0xa0) scope.uris.push(...readGeneralNames(itemsOf(name), malformed).uri);
         }
         break;
       case 1:

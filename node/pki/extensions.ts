@@ -4,25 +4,32 @@
  * that does not decode makes the whole certificate malformed, instead of silently reading
  * as absent (which, for name constraints, would widen what a CA may issue).
  *
- * The structure is read with asn1js (pkijs's own ASN.1 layer) after a strict DER shape check;
- * pkijs's Certificate class is not used here because it parses every certificate a second
- * time and reads a malformed extension as absent. No asn1js type leaves node/pki/.
+ * The DER is read by der-fields.ts, which checks it strictly and copies nothing; pkijs's
+ * Certificate class is not used because it reads a malformed extension as absent and costs
+ * several times more per certificate, which a whole-store check feels.
  */
 import { createHash } from 'node:crypto';
-import * as asn1js from 'asn1js';
 import { CertsyncError } from '../../protocol/errors.ts';
 import type { AlgorithmId } from './signature.ts';
 import {
   bitStringBits,
+  bitStringOf,
+  booleanOf,
+  contentOf,
   decodeStrict,
+  expect,
   hex,
   itemsOf,
   oidOf,
+  rawOf,
   readAlgorithm,
   readExtensionList,
   readGeneralNames,
   readName,
   readTime,
+  smallInt,
+  TAG,
+  type Der,
   type DistinguishedName,
   type GeneralNames,
   type RawExtension,
@@ -150,77 +157,69 @@ function malformed(what: string, cause?: unknown): CertsyncError {
  */
 export function readCertificate(der: Uint8Array): CertificateFacts {
   const outer = decodeStrict(der, 'not a DER X.509 certificate', malformed);
-  const [tbsBlock, sigAlgBlock, sigBlock] = itemsOf(outer);
-  if (
-    !(outer instanceof asn1js.Sequence) ||
-    !(tbsBlock instanceof asn1js.Sequence) ||
-    !sigAlgBlock ||
-    !(sigBlock instanceof asn1js.BitString)
-  ) {
-    throw malformed('certificate structure');
+  const [tbsNode, sigAlgNode, sigNode, extra] = itemsOf(
+    expect(outer, TAG.sequence, malformed, 'certificate'),
+  );
+  if (extra) throw malformed('certificate structure');
+  const tbsItems = itemsOf(expect(tbsNode, TAG.sequence, malformed, 'TBSCertificate'));
+  let i = 0;
+  let version = 1;
+  if (tbsItems[0]?.tag === 0xa0) {
+    const [v, more] = itemsOf(tbsItems[0]);
+    if (more) throw malformed('version');
+    version = smallInt(expect(v, TAG.integer, malformed, 'version'), malformed, 'version') + 1;
+    i = 1;
   }
-  const tbsItems = itemsOf(tbsBlock);
-  const explicitVersion = tbsItems[0]?.idBlock.tagClass === 3 ? itemsOf(tbsItems[0])[0] : undefined;
-  if (tbsItems[0]?.idBlock.tagClass === 3 && !(explicitVersion instanceof asn1js.Integer)) {
-    throw malformed('version');
-  }
-  const versionBlock = explicitVersion as asn1js.Integer | undefined;
-  let i = versionBlock ? 1 : 0;
-  const serialBlock = tbsItems[i++];
-  const innerAlg = tbsItems[i++];
-  const issuerBlock = tbsItems[i++];
-  const validity = tbsItems[i++];
-  const subjectBlock = tbsItems[i++];
-  const spkiBlock = tbsItems[i++];
-  if (!(serialBlock instanceof asn1js.Integer) || !innerAlg || !issuerBlock) {
-    throw malformed('TBSCertificate structure');
-  }
-  if (
-    !(validity instanceof asn1js.Sequence) ||
-    !subjectBlock ||
-    !(spkiBlock instanceof asn1js.Sequence)
-  ) {
-    throw malformed('TBSCertificate structure');
-  }
-  const [nb, na] = itemsOf(validity);
-  // Optional trailing fields: issuerUniqueID [1], subjectUniqueID [2], extensions [3].
+  const serial = contentOf(expect(tbsItems[i++], TAG.integer, malformed, 'serial number'));
+  if (serial.length === 0) throw malformed('serial number');
+  const inner = readAlgorithm(tbsItems[i++], malformed);
+  const issuer = readName(tbsItems[i++], malformed);
+  const [nb, na, validityExtra] = itemsOf(
+    expect(tbsItems[i++], TAG.sequence, malformed, 'validity'),
+  );
+  if (validityExtra) throw malformed('validity');
+  const subject = readName(tbsItems[i++], malformed);
+  const spkiNode = expect(tbsItems[i++], TAG.sequence, malformed, 'subject public key info');
+  const [spkiAlg, spkiBits, spkiExtra] = itemsOf(spkiNode);
+  if (!spkiAlg || spkiExtra) throw malformed('subject public key info');
+  const publicKey = bitStringOf(spkiBits, malformed, 'subject public key');
+  // Optional trailing fields, in order: issuerUniqueID [1], subjectUniqueID [2], extensions [3].
   let hasUniqueIds = false;
   let extensions: RawExtension[] = [];
+  let last = 0;
   for (const field of tbsItems.slice(i)) {
-    const tag = field.idBlock.tagNumber;
-    if (field.idBlock.tagClass !== 3 || tag < 1 || tag > 3)
-      throw malformed('TBSCertificate fields');
-    if (tag === 3) extensions = readExtensionList(itemsOf(field)[0] ?? field, malformed);
-    else hasUniqueIds = true;
+    const n = field.tag & 0x1f;
+    if ((field.tag & 0xc0) !== 0x80 || n <= last || n > 3) throw malformed('TBSCertificate fields');
+    last = n;
+    if (n === 3) {
+      const [list, more] = itemsOf(field);
+      if (more || field.tag !== 0xa3) throw malformed('extensions');
+      extensions = readExtensionList(list, malformed);
+    } else hasUniqueIds = true;
   }
-  const serialBytes = serialBlock.valueBlock.valueHexView;
-  const spkiBits = itemsOf(spkiBlock)[1];
-  if (!(spkiBits instanceof asn1js.BitString)) throw malformed('subject public key');
-
-  const issuer = readName(issuerBlock, malformed);
-  const subject = readName(subjectBlock, malformed);
-  const signatureAlgorithm = readAlgorithm(sigAlgBlock, malformed);
-  const inner = readAlgorithm(innerAlg, malformed);
+  const signatureAlgorithm = readAlgorithm(sigAlgNode, malformed);
+  const signature = bitStringOf(sigNode, malformed, 'signature');
+  if (signature.unused !== 0) throw malformed('signature');
   const facts: Mutable<CertificateFacts> = {
     der,
     fingerprint: createHash('sha256').update(der).digest('hex'),
-    version: (versionBlock ? versionBlock.valueBlock.valueDec : 0) + 1,
-    serial: hex(serialBytes),
-    serialNegative: serialBytes.length > 0 && ((serialBytes[0] as number) & 0x80) !== 0,
-    serialZero: serialBytes.every((b) => b === 0),
-    serialOctets: serialBytes.length,
-    tbs: new Uint8Array(tbsBlock.valueBeforeDecodeView),
+    version,
+    serial: hex(serial),
+    serialNegative: ((serial[0] as number) & 0x80) !== 0,
+    serialZero: serial.every((b) => b === 0),
+    serialOctets: serial.length,
+    tbs: rawOf(tbsNode as Der),
     signatureAlgorithm,
     algorithmsAgree:
       inner.oid === signatureAlgorithm.oid &&
       hex(inner.params ?? new Uint8Array()) === hex(signatureAlgorithm.params ?? new Uint8Array()),
-    signature: sigBlock.valueBlock.valueHexView,
+    signature: signature.bytes,
     issuer,
     subject,
     notBefore: readTime(nb, malformed),
     notAfter: readTime(na, malformed),
-    spki: new Uint8Array(spkiBlock.valueBeforeDecodeView),
-    publicKeyBits: spkiBits.valueBlock.valueHexView,
+    spki: rawOf(spkiNode),
+    publicKeyBits: publicKey.bytes,
     hasUniqueIds,
     extensionOids: [],
     duplicateExtensions: [],
@@ -244,57 +243,56 @@ function readExtensions(exts: RawExtension[], f: Mutable<CertificateFacts>): voi
     if (seen.has(oid)) dups.add(oid);
     seen.add(oid);
     if (ext.critical && !UNDERSTOOD.has(oid)) unknown.push(oid);
-    const value = ext.value;
-    const what = `extension ${oid}`;
     if (!UNDERSTOOD.has(oid)) continue;
-    const block = decodeStrict(value, what, malformed);
+    const node = decodeStrict(ext.value, `extension ${oid}`, malformed);
     switch (oid) {
       case OID.basicConstraints: {
+        const items = itemsOf(expect(node, TAG.sequence, malformed, 'basic constraints'));
         let ca = false;
         let pathLen: number | undefined;
-        for (const item of itemsOf(block)) {
-          if (item instanceof asn1js.Boolean) ca = item.valueBlock.value;
-          else if (item instanceof asn1js.Integer) pathLen = item.valueBlock.valueDec;
-          else throw malformed('basic constraints');
-        }
-        if (pathLen !== undefined && (pathLen < 0 || !Number.isSafeInteger(pathLen))) {
-          throw malformed('basic constraints path length');
+        for (const item of items) {
+          if (item.tag === TAG.boolean && pathLen === undefined) {
+            ca = booleanOf(item, malformed, 'basic constraints');
+          } else if (item.tag === TAG.integer && pathLen === undefined) {
+            pathLen = smallInt(item, malformed, 'basic constraints path length');
+          } else throw malformed('basic constraints');
         }
         f.basicConstraints = pathLen === undefined ? { ca } : { ca, pathLen };
         break;
       }
       case OID.keyUsage: {
-        if (!(block instanceof asn1js.BitString)) throw malformed('key usage');
-        const bits = bitStringBits(block);
+        const bits = bitStringBits(bitStringOf(node, malformed, 'key usage'));
         f.keyUsage = new Set(KEY_USAGE_BITS.filter((_, n) => bits[n]));
         break;
       }
       case OID.extKeyUsage:
-        f.extKeyUsage = itemsOf(block).map((b) => oidOf(b, malformed, 'extended key usage'));
+        f.extKeyUsage = itemsOf(expect(node, TAG.sequence, malformed, 'extended key usage')).map(
+          (b) => oidOf(b, malformed, 'extended key usage'),
+        );
         if (f.extKeyUsage.length === 0) throw malformed('empty extended key usage');
         break;
       case OID.subjectAltName:
-        f.subjectAltName = readGeneralNames(itemsOf(block), malformed);
+        f.subjectAltName = readGeneralNames(
+          itemsOf(expect(node, TAG.sequence, malformed, 'subject alternative name')),
+          malformed,
+        );
         break;
       case OID.nameConstraints:
-        f.nameConstraints = readNameConstraints(block);
+        f.nameConstraints = readNameConstraints(node);
         break;
       case OID.authorityKeyId:
-        for (const item of itemsOf(block)) {
-          if (item.idBlock.tagClass === 3 && item.idBlock.tagNumber === 0) {
-            f.authorityKeyId = hex((item as asn1js.Primitive).valueBlock.valueHexView);
-          }
+        for (const item of itemsOf(expect(node, TAG.sequence, malformed, 'authority key id'))) {
+          if (item.tag === 0x80) f.authorityKeyId = hex(contentOf(item));
         }
         break;
       case OID.subjectKeyId:
-        if (!(block instanceof asn1js.OctetString)) throw malformed('subject key identifier');
-        f.subjectKeyId = hex(block.valueBlock.valueHexView);
+        f.subjectKeyId = hex(contentOf(expect(node, TAG.octetString, malformed, 'subject key id')));
         break;
       case OID.crlDistributionPoints:
-        f.crlDistributionPoints = readDistributionPointUris(block);
+        f.crlDistributionPoints = readDistributionPointUris(node);
         break;
       case OID.authorityInfoAccess:
-        f.ocspUrls = readOcspUrls(block);
+        f.ocspUrls = readOcspUrls(node);
         break;
       default:
         break;
@@ -310,43 +308,41 @@ function readExtensions(exts: RawExtension[], f: Mutable<CertificateFacts>): voi
  * with a minimum other than 0 or with a maximum is refused as malformed (RFC 5280 4.2.1.10
  * says both MUST be absent).
  */
-function readNameConstraints(block: asn1js.AsnType): NameConstraints {
+function readNameConstraints(node: Der): NameConstraints {
   const out: { permitted?: GeneralNames; excluded?: GeneralNames } = {};
-  for (const part of itemsOf(block)) {
+  for (const part of itemsOf(expect(node, TAG.sequence, malformed, 'name constraints'))) {
     const bases = itemsOf(part).map((subtree) => {
-      const [base, ...rest] = itemsOf(subtree);
+      const [base, ...rest] = itemsOf(expect(subtree, TAG.sequence, malformed, 'name constraints'));
       if (!base || rest.length > 0) throw malformed('name constraints with minimum or maximum');
       return base;
     });
     const names = readGeneralNames(bases, malformed);
-    if (part.idBlock.tagNumber === 0) out.permitted = names;
-    else if (part.idBlock.tagNumber === 1) out.excluded = names;
+    if (part.tag === 0xa0 && !out.permitted) out.permitted = names;
+    else if (part.tag === 0xa1 && !out.excluded) out.excluded = names;
     else throw malformed('name constraints');
   }
   return out;
 }
 
 /** The URIs of every full-name distribution point (RFC 5280 4.2.1.13). */
-export function readDistributionPointUris(block: asn1js.AsnType): string[] {
+export function readDistributionPointUris(node: Der): string[] {
   const uris: string[] = [];
-  for (const dp of itemsOf(block)) {
-    for (const field of itemsOf(dp)) {
-      if (field.idBlock.tagNumber !== 0) continue;
+  for (const dp of itemsOf(expect(node, TAG.sequence, malformed, 'distribution points'))) {
+    for (const field of itemsOf(expect(dp, TAG.sequence, malformed, 'distribution point'))) {
+      if (field.tag !== 0xa0) continue;
       for (const name of itemsOf(field)) {
-        if (name.idBlock.tagNumber === 0) {
-          uris.push(...readGeneralNames(itemsOf(name), malformed).uri);
-        }
+        if (name.tag === 0xa0) uris.push(...readGeneralNames(itemsOf(name), malformed).uri);
       }
     }
   }
   return uris;
 }
 
-function readOcspUrls(block: asn1js.AsnType): string[] {
+function readOcspUrls(node: Der): string[] {
   const urls: string[] = [];
-  for (const desc of itemsOf(block)) {
-    const [method, location] = itemsOf(desc);
-    if (!method || !location) throw malformed('authority information access');
+  for (const desc of itemsOf(expect(node, TAG.sequence, malformed, 'information access'))) {
+    const [method, location, more] = itemsOf(expect(desc, TAG.sequence, malformed, 'access'));
+    if (!location || more) throw malformed('authority information access');
     if (oidOf(method, malformed, 'access method') !== '1.3.6.1.5.5.7.48.1') continue;
     urls.push(...readGeneralNames([location], malformed).uri);
   }

@@ -7,15 +7,22 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import { CertsyncError } from '../../protocol/errors.ts';
 import {
+  bitStringOf,
+  contentOf,
   decodeStrict,
+  expect,
   hex,
   integerHex,
   itemsOf,
   oidOf,
+  rawOf,
   readAlgorithm,
   readExtensionList,
   readName,
   readTime,
+  smallInt,
+  TAG,
+  type Der,
   type DistinguishedName,
 } from './der-fields.ts';
 import type { CertificateFacts } from './extensions.ts';
@@ -162,97 +169,108 @@ export function buildOcspRequest(cert: CertificateFacts, issuer: CertificateFact
  */
 export function readOcspResponse(der: Uint8Array): OcspResponseFacts {
   const outer = decodeStrict(der, 'not a DER OCSPResponse', malformed);
-  if (!(outer instanceof asn1js.Sequence)) throw malformed('not an OCSPResponse');
-  const [statusBlock, bytesBlock] = itemsOf(outer);
-  if (!(statusBlock instanceof asn1js.Enumerated)) throw malformed('response status');
-  const status = STATUSES[statusBlock.valueBlock.valueDec] || 'unknown status';
+  const [statusNode, bytesNode, extra] = itemsOf(
+    expect(outer, TAG.sequence, malformed, 'OCSPResponse'),
+  );
+  if (extra || statusNode?.tag !== TAG.enumerated) throw malformed('response status');
+  const status = STATUSES[smallInt(statusNode, malformed, 'response status')] || 'unknown status';
   if (status !== 'successful') return { status };
-  const responseBytes = itemsOf(bytesBlock)[0];
-  const [typeBlock, octets] = itemsOf(responseBytes);
-  if (oidOf(typeBlock, malformed, 'response type') !== BASIC_OID) {
+  const [responseBytes] = itemsOf(expect(bytesNode, 0xa0, malformed, 'response bytes'));
+  const [typeNode, octets] = itemsOf(
+    expect(responseBytes, TAG.sequence, malformed, 'response bytes'),
+  );
+  if (oidOf(typeNode, malformed, 'response type') !== BASIC_OID) {
     throw malformed('response type is not id-pkix-ocsp-basic');
   }
-  if (!(octets instanceof asn1js.OctetString)) throw malformed('response bytes');
-  return { status, basic: readBasic(octets.valueBlock.valueHexView) };
+  const inner = contentOf(expect(octets, TAG.octetString, malformed, 'response bytes'));
+  return { status, basic: readBasic(inner) };
 }
 
 function readBasic(bytes: Uint8Array): OcspBasicResponse {
   const basic = decodeStrict(bytes, 'BasicOCSPResponse', malformed);
-  if (!(basic instanceof asn1js.Sequence)) throw malformed('BasicOCSPResponse structure');
-  const [tbsBlock, algBlock, sigBlock, certsBlock] = itemsOf(basic);
-  if (
-    !(tbsBlock instanceof asn1js.Sequence) ||
-    !algBlock ||
-    !(sigBlock instanceof asn1js.BitString)
-  ) {
-    throw malformed('BasicOCSPResponse structure');
-  }
-  const items = itemsOf(tbsBlock);
-  let i = items[0]?.idBlock.tagClass === 3 && items[0].idBlock.tagNumber === 0 ? 1 : 0;
+  const [tbsNode, algNode, sigNode, certsNode, extra] = itemsOf(
+    expect(basic, TAG.sequence, malformed, 'BasicOCSPResponse'),
+  );
+  if (extra) throw malformed('BasicOCSPResponse structure');
+  const items = itemsOf(expect(tbsNode, TAG.sequence, malformed, 'ResponseData'));
+  let i = items[0]?.tag === 0xa0 ? 1 : 0;
   const responder = items[i++];
-  if (!responder || responder.idBlock.tagClass !== 3) throw malformed('responder ID');
   const producedAt = readTime(items[i++], malformed);
-  const list = itemsOf(items[i++]);
+  const list = itemsOf(expect(items[i++], TAG.sequence, malformed, 'responses'));
   if (list.length > MAX_OCSP_ITEMS) throw malformed(`more than ${MAX_OCSP_ITEMS} responses`);
   const out: {
     -readonly [K in keyof OcspBasicResponse]: OcspBasicResponse[K];
   } = {
-    tbs: new Uint8Array(tbsBlock.valueBeforeDecodeView),
-    signatureAlgorithm: readAlgorithm(algBlock, malformed),
-    signature: sigBlock.valueBlock.valueHexView,
+    tbs: rawOf(tbsNode as Der),
+    signatureAlgorithm: readAlgorithm(algNode, malformed),
+    signature: bitStringOf(sigNode, malformed, 'signature').bytes,
     producedAt,
     responses: list.map(readSingle),
     certs: [],
     unknownCritical: [],
   };
-  const inner = itemsOf(responder)[0];
-  if (responder.idBlock.tagNumber === 1 && inner) out.responderName = readName(inner, malformed);
-  else if (responder.idBlock.tagNumber === 2 && inner instanceof asn1js.OctetString) {
-    out.responderKeyHash = hex(inner.valueBlock.valueHexView);
+  const [id, idExtra] = itemsOf(responder);
+  if (idExtra || !id) throw malformed('responder ID');
+  if (responder?.tag === 0xa1) out.responderName = readName(id, malformed);
+  else if (responder?.tag === 0xa2 && id.tag === TAG.octetString) {
+    out.responderKeyHash = hex(contentOf(id));
   } else throw malformed('responder ID');
-  const extsBlock = items[i];
+  const extsNode = items[i++];
+  if (items[i]) throw malformed('ResponseData has unexpected fields');
   const unknown: string[] = [];
-  if (extsBlock?.idBlock.tagClass === 3 && extsBlock.idBlock.tagNumber === 1) {
-    for (const ext of readExtensionList(itemsOf(extsBlock)[0] ?? extsBlock, malformed)) {
+  if (extsNode) {
+    const [exts] = itemsOf(expect(extsNode, 0xa1, malformed, 'response extensions'));
+    for (const ext of readExtensionList(exts, malformed)) {
       if (ext.oid === NONCE_OID) out.nonce = hex(ext.value);
       else if (ext.critical) unknown.push(ext.oid);
     }
   }
   out.unknownCritical = unknown;
-  if (certsBlock) {
-    const certs = itemsOf(itemsOf(certsBlock)[0]);
+  if (certsNode) {
+    const [seq] = itemsOf(expect(certsNode, 0xa0, malformed, 'certificates'));
+    const certs = itemsOf(expect(seq, TAG.sequence, malformed, 'certificates'));
     if (certs.length > MAX_OCSP_ITEMS) throw malformed(`more than ${MAX_OCSP_ITEMS} certificates`);
-    out.certs = certs.map((c) => new Uint8Array(c.valueBeforeDecodeView));
+    out.certs = certs.map(rawOf);
   }
   return out;
 }
 
-function readSingle(block: asn1js.AsnType): OcspSingleResponse {
-  const [idBlock, statusBlock, thisUpdate, ...rest] = itemsOf(block);
-  const [alg, nameHash, keyHashBlock, serial] = itemsOf(idBlock);
-  if (!alg || !(nameHash instanceof asn1js.OctetString)) throw malformed('CertID');
-  if (!(keyHashBlock instanceof asn1js.OctetString) || !statusBlock) throw malformed('CertID');
+function readSingle(node: Der): OcspSingleResponse {
+  const [idNode, statusNode, thisUpdate, ...rest] = itemsOf(
+    expect(node, TAG.sequence, malformed, 'SingleResponse'),
+  );
+  const [alg, nameHash, keyHashNode, serial, extra] = itemsOf(
+    expect(idNode, TAG.sequence, malformed, 'CertID'),
+  );
+  if (extra || !statusNode) throw malformed('CertID');
   const certId: CertId = {
     hashAlgorithm: readAlgorithm(alg, malformed).oid,
-    issuerNameHash: hex(nameHash.valueBlock.valueHexView),
-    issuerKeyHash: hex(keyHashBlock.valueBlock.valueHexView),
+    issuerNameHash: hex(contentOf(expect(nameHash, TAG.octetString, malformed, 'CertID'))),
+    issuerKeyHash: hex(contentOf(expect(keyHashNode, TAG.octetString, malformed, 'CertID'))),
     serial: integerHex(serial, malformed, 'CertID serial number'),
   };
-  const tag = statusBlock.idBlock.tagNumber;
-  if (statusBlock.idBlock.tagClass !== 3 || tag > 2) throw malformed('certificate status');
-  const status = (['good', 'revoked', 'unknown'] as const)[tag] ?? 'unknown';
+  // CertStatus: good [0] IMPLICIT NULL, revoked [1] IMPLICIT RevokedInfo, unknown [2] NULL.
+  const status =
+    statusNode.tag === 0x80
+      ? 'good'
+      : statusNode.tag === 0xa1
+        ? 'revoked'
+        : statusNode.tag === 0x82
+          ? 'unknown'
+          : undefined;
+  if (!status) throw malformed('certificate status');
   const single: { -readonly [K in keyof OcspSingleResponse]: OcspSingleResponse[K] } = {
     certId,
     status,
     thisUpdate: readTime(thisUpdate, malformed),
     unknownCritical: [],
   };
-  if (status === 'revoked') single.revokedAt = readTime(itemsOf(statusBlock)[0], malformed);
+  if (status === 'revoked') single.revokedAt = readTime(itemsOf(statusNode)[0], malformed);
   for (const field of rest) {
-    if (field.idBlock.tagClass === 3 && field.idBlock.tagNumber === 0) {
+    if (field.tag === 0xa0 && !single.nextUpdate) {
       single.nextUpdate = readTime(itemsOf(field)[0], malformed);
-    } else if (field.idBlock.tagClass === 3 && field.idBlock.tagNumber === 1) {
-      single.unknownCritical = readExtensionList(itemsOf(field)[0] ?? field, malformed)
+    } else if (field.tag === 0xa1) {
+      single.unknownCritical = readExtensionList(itemsOf(field)[0], malformed)
         .filter((e) => e.critical)
         .map((e) => e.oid);
     } else throw malformed('SingleResponse');

@@ -4,11 +4,21 @@
  *
  * Verification uses Node's crypto (OpenSSL underneath), which covers RSA PKCS #1 v1.5,
  * RSA-PSS, ECDSA and Ed25519 synchronously, so a validator can count and bound every
- * check it makes. Algorithm identifiers are read from DER here; no pkijs or asn1js type
- * leaves this module.
+ * check it makes. Algorithm identifiers and keys are read with der-fields.ts.
  */
 import { createPublicKey, verify as cryptoVerify, constants, type KeyObject } from 'node:crypto';
-import * as asn1js from 'asn1js';
+import {
+  bitStringOf,
+  contentOf,
+  decodeStrict,
+  itemsOf,
+  oidOf,
+  readAlgorithm,
+  smallInt,
+  TAG,
+  type Der,
+  type Invalid,
+} from './der-fields.ts';
 
 /** An AlgorithmIdentifier (RFC 5280 4.1.1.2): its OID and the DER of its parameters. */
 export interface AlgorithmId {
@@ -86,14 +96,22 @@ const CURVES: Record<string, { name: string; bits: number; weak?: string }> = {
 /** The smallest RSA modulus certsync accepts (NIST SP 800-131A: 2048 bits since 2014). */
 export const MIN_RSA_BITS = 2048;
 
-function decode(bytes: Uint8Array): asn1js.AsnType | null {
-  const r = asn1js.fromBER(bytes);
-  return r.offset === -1 || r.offset !== bytes.length ? null : r.result;
+const never: Invalid = (what) => new RangeError(what);
+
+function decode(bytes: Uint8Array): Der | null {
+  try {
+    return decodeStrict(bytes, 'DER', never);
+  } catch {
+    return null;
+  }
 }
 
-function children(block: asn1js.AsnType): asn1js.AsnType[] {
-  const v = (block as asn1js.Sequence).valueBlock.value;
-  return Array.isArray(v) ? v : [];
+function hashOf(algorithm: Der | undefined): string {
+  try {
+    return HASH_OIDS[readAlgorithm(algorithm, never).oid] ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }
 
 /** RSASSA-PSS-params (RFC 4055 3.1): hash and salt length; MGF1 must use the same hash. */
@@ -103,27 +121,22 @@ function pssParams(params: Uint8Array | undefined): { hash: string; salt: number
   let mgfHash = 'sha1';
   if (params) {
     const seq = decode(params);
-    if (!(seq instanceof asn1js.Sequence)) return null;
-    for (const item of children(seq)) {
-      const inner = children(item)[0];
+    if (seq?.tag !== TAG.sequence) return null;
+    for (const item of itemsOf(seq)) {
+      const inner = itemsOf(item)[0];
       if (!inner) return null;
-      const tag = item.idBlock.tagNumber;
-      if (tag === 0) {
-        const oid = children(inner)[0];
-        if (!(oid instanceof asn1js.ObjectIdentifier)) return null;
-        hash = HASH_OIDS[oid.valueBlock.toString()] ?? 'unknown';
-      } else if (tag === 1) {
-        const hashAlg = children(inner)[1];
-        const oid = hashAlg ? children(hashAlg)[0] : undefined;
-        if (!(oid instanceof asn1js.ObjectIdentifier)) return null;
-        mgfHash = HASH_OIDS[oid.valueBlock.toString()] ?? 'unknown';
-      } else if (tag === 2) {
-        if (!(inner instanceof asn1js.Integer)) return null;
-        salt = inner.valueBlock.valueDec;
-      }
+      if (item.tag === 0xa0) hash = hashOf(inner);
+      else if (item.tag === 0xa1) mgfHash = hashOf(itemsOf(inner)[1]);
+      else if (item.tag === 0xa2) {
+        try {
+          salt = smallInt(inner, never, 'salt');
+        } catch {
+          return null;
+        }
+      } else if (item.tag !== 0xa3) return null;
     }
   }
-  if (hash !== mgfHash || hash === 'unknown' || salt < 0 || salt > 512) return null;
+  if (hash !== mgfHash || hash === 'unknown' || salt > 512) return null;
   return { hash, salt };
 }
 
@@ -144,23 +157,22 @@ export function describeSignatureAlgorithm(alg: AlgorithmId): SignatureAlgorithm
 /** Reads the algorithm and size of a DER SubjectPublicKeyInfo and says whether it is refused. */
 export function describePublicKey(spki: Uint8Array): PublicKeyInfo {
   const seq = decode(spki);
-  const alg = seq ? children(seq)[0] : undefined;
-  const oidBlock = alg ? children(alg)[0] : undefined;
-  if (!(oidBlock instanceof asn1js.ObjectIdentifier)) {
+  const [alg, bits] = itemsOf(seq ?? undefined);
+  const [oidNode, param] = itemsOf(alg);
+  if (oidNode?.tag !== TAG.oid || bits?.tag !== TAG.bitString) {
     return { type: 'unknown', refused: 'the public key is not well formed' };
   }
-  const oid = oidBlock.valueBlock.toString();
+  const oid = oidOf(oidNode, never, 'key algorithm');
   if (oid === '1.2.840.113549.1.1.1' || oid === '1.2.840.113549.1.1.10') {
-    const bits = rsaModulusBits(seq as asn1js.AsnType);
-    if (bits === 0) return { type: 'rsa', refused: 'the RSA public key is not well formed' };
-    if (bits < MIN_RSA_BITS) {
-      return { type: 'rsa', bits, refused: `RSA keys under ${MIN_RSA_BITS} bits are weak` };
+    const size = rsaModulusBits(bits);
+    if (size === 0) return { type: 'rsa', refused: 'the RSA public key is not well formed' };
+    if (size < MIN_RSA_BITS) {
+      return { type: 'rsa', bits: size, refused: `RSA keys under ${MIN_RSA_BITS} bits are weak` };
     }
-    return { type: 'rsa', bits };
+    return { type: 'rsa', bits: size };
   }
   if (oid === '1.2.840.10045.2.1') {
-    const param = alg ? children(alg)[1] : undefined;
-    const curveOid = param instanceof asn1js.ObjectIdentifier ? param.valueBlock.toString() : '';
+    const curveOid = param?.tag === TAG.oid ? oidOf(param, never, 'curve') : '';
     const curve = CURVES[curveOid];
     if (!curve)
       return { type: 'ec', refused: `elliptic curve ${curveOid || '?'} is not supported` };
@@ -177,13 +189,16 @@ export function describePublicKey(spki: Uint8Array): PublicKeyInfo {
   return { type: oid, refused: `public key algorithm ${oid} is not supported` };
 }
 
-function rsaModulusBits(spkiSeq: asn1js.AsnType): number {
-  const bitString = children(spkiSeq)[1];
-  if (!(bitString instanceof asn1js.BitString)) return 0;
-  const rsaKey = decode(bitString.valueBlock.valueHexView);
-  const modulus = rsaKey ? children(rsaKey)[0] : undefined;
-  if (!(modulus instanceof asn1js.Integer)) return 0;
-  const m = modulus.valueBlock.valueHexView;
+function rsaModulusBits(bitString: Der): number {
+  let key: Uint8Array;
+  try {
+    key = bitStringOf(bitString, never, 'key').bytes;
+  } catch {
+    return 0;
+  }
+  const modulus = itemsOf(decode(key) ?? undefined)[0];
+  if (modulus?.tag !== TAG.integer) return 0;
+  const m = contentOf(modulus);
   let i = 0;
   while (i < m.length && m[i] === 0) i++;
   if (i === m.length) return 0;
