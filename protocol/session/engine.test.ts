@@ -259,19 +259,53 @@ test('an overflow answer naming a victim that was not offered is unexpected-mess
   sentFatal(b, 'unexpected-message');
 });
 
-test('replace-all leaves exactly the selection on the receiver', () => {
+test('replace-all leaves the selection on the receiver, after offering its last copies back', () => {
   const aStore = new MemoryStore();
   const ids = [aStore.put(item(1)), aStore.put(item(2))];
   const bStore = new MemoryStore();
   bStore.put(item(1));
-  bStore.put(item(3));
-  bStore.put(item(4));
+  const only = [bStore.put(item(3)), bStore.put(item(4))];
   const { a, b } = pair(aStore, bStore);
   a.command(1, { op: 'push', mode: 'replace-all', ids });
   exchange(a, b, 1);
   assert.deepEqual([...bStore.live.keys()].sort(), [...ids].sort());
-  assert.equal(a.seen('transfer-done')[0]?.done.removed, 2);
-  assert.equal(bStore.tombstones.size, 2);
+  const sent = a.seen('transfer-done').filter((e) => e.direction === 'sent');
+  assert.equal(sent[0]?.done.removed, 2);
+  // The items only B held were offered to A first: no last copy is lost.
+  for (const id of only) assert.ok(aStore.live.has(id));
+  assert.equal(a.state.outbound, null);
+  assert.equal(b.state.inbound, null);
+  assert.equal(b.state.outbound, null);
+});
+
+test('replace-all keeps a last copy the sender could not take', () => {
+  const aStore = new MemoryStore(2, 'refuse');
+  const ids = [aStore.put(item(1)), aStore.put(item(2))];
+  const bStore = new MemoryStore();
+  const only = bStore.put(item(3));
+  const { a, b } = pair(aStore, bStore);
+  a.command(1, { op: 'push', mode: 'replace-all', ids });
+  exchange(a, b, 1);
+  assert.ok(bStore.live.has(only));
+  assert.equal(bStore.live.size, 3);
+  const sent = a.seen('transfer-done').filter((e) => e.direction === 'sent');
+  assert.equal(sent[0]?.done.removed, 0);
+});
+
+test('a replace-all ending while the receiver sends its own transfer waits for it', () => {
+  const aStore = new MemoryStore();
+  const ids = [aStore.put(item(1))];
+  const bStore = new MemoryStore();
+  const bIds = Array.from({ length: 3 }, (_, i) => bStore.put(item(10 + i)));
+  const { a, b } = pair(aStore, bStore);
+  b.command(1, { op: 'push', mode: 'add', ids: bIds });
+  a.command(1, { op: 'push', mode: 'replace-all', ids });
+  exchange(a, b, 1);
+  // B's own push reached A, so A holds B's items: nothing is left to offer.
+  assert.deepEqual([...bStore.live.keys()], ids);
+  for (const id of bIds) assert.ok(aStore.live.has(id));
+  assert.equal(b.state.inbound, null);
+  assert.equal(a.state.outbound, null);
 });
 
 test('pull by filter all copies the whole peer store', () => {

@@ -139,6 +139,7 @@ function onFrame(t: Turn, frame: Uint8Array): void {
       `frame of version ${incoming.version} in a session of version ${t.s.version}`,
     );
   }
+  restartTransferWaits(t);
   if (incoming.kind === 'reconcile') {
     const r = t.env.reconciler;
     if (!r || !bothReconcile(t)) {
@@ -152,6 +153,15 @@ function onFrame(t: Turn, frame: Uint8Array): void {
     return;
   }
   onMessage(t, incoming.message);
+}
+
+/** Every frame from the peer restarts the waits of running transfers (spec 8.4). */
+function restartTransferWaits(t: Turn): void {
+  const deadline = t.now + t.s.config.timeouts.answer;
+  const out = t.s.outbound;
+  if (out && out.alert === null) t.s.outbound = { ...out, deadline };
+  const inb = t.s.inbound;
+  if (inb && inb.waiting === null) t.s.inbound = { ...inb, deadline };
 }
 
 /** After our goodbye only the peer's goodbye or error matter; the rest is discarded. */

@@ -42,6 +42,7 @@ export function beginOutbound(
   mode: TransferMode,
   ids: readonly string[],
   requested?: readonly string[],
+  rescueFor?: number,
 ): void {
   t.s.outbound = {
     id,
@@ -54,6 +55,7 @@ export function beginOutbound(
     alert: null,
     deadline: t.now + t.s.config.timeouts.answer,
     ...(requested ? { requested } : {}),
+    ...(rescueFor !== undefined ? { rescue: { forTransfer: rescueFor, safe: [] } } : {}),
   };
   t.send({ type: 'transfer-begin', id, mode, items: ids.length });
   pump(t);
@@ -139,10 +141,12 @@ export function onItemsAck(t: Turn, m: MessageOf<'items-ack'>): void {
   if (!out || out.id !== m.id || out.unacked[0] !== m.seq) {
     t.unexpected(`items-ack for transfer ${m.id} batch ${m.seq} was not awaited`);
   }
+  const held = m.results.filter((r) => HELD.has(r.outcome)).map((r) => hexOf(r.id));
   t.s.outbound = {
     ...out,
     unacked: out.unacked.slice(1),
     deadline: t.now + t.s.config.timeouts.answer,
+    ...(out.rescue ? { rescue: { ...out.rescue, safe: [...out.rescue.safe, ...held] } } : {}),
   };
   t.effect({ kind: 'items-acked', transfer: m.id, results: m.results });
   pump(t);
@@ -194,7 +198,16 @@ export function onTransferDone(t: Turn, m: MessageOf<'transfer-done'>): void {
   }
   t.s.outbound = null;
   t.effect({ kind: 'transfer-done', direction: 'sent', done: m });
+  // A replace-all waited for this side's outbound direction: offer, or finish, now.
+  const inb = t.s.inbound;
+  if (inb?.ending) {
+    if (out.rescue) finishReplaceAll(t, inb, new Set(out.rescue.safe));
+    else endReplaceAll(t, inb);
+  }
 }
+
+/** Outcomes after which the peer holds the item: it is no longer a last copy here. */
+const HELD: ReadonlySet<string> = new Set(['stored', 'updated', 'unchanged']);
 
 /** The peer starts sending; `askedFor` is the one key a pull of ours named, if any. */
 export function onTransferBegin(t: Turn, m: MessageOf<'transfer-begin'>): void {
@@ -216,6 +229,7 @@ export function onTransferBegin(t: Turn, m: MessageOf<'transfer-begin'>): void {
 /** A batch arrived: apply it, or hold it while an overflow answer is awaited. */
 export function onItems(t: Turn, m: MessageOf<'items'>): void {
   const inb = checkInbound(t, m.id, 'items');
+  if (inb.ending) t.unexpected(`items after the end of transfer ${m.id}`);
   if (inb.waiting) return hold(t, inb, m);
   if (m.seq !== inb.expectedSeq) t.unexpected(`items batch ${m.seq}, expected ${inb.expectedSeq}`);
   t.s.inbound = { ...inb, expectedSeq: m.seq + 1, deadline: t.now + t.s.config.timeouts.answer };
@@ -225,6 +239,7 @@ export function onItems(t: Turn, m: MessageOf<'items'>): void {
 /** The sender has sent everything. */
 export function onTransferEnd(t: Turn, m: MessageOf<'transfer-end'>): void {
   const inb = checkInbound(t, m.id, 'transfer-end');
+  if (inb.ending) t.unexpected(`a second end of transfer ${m.id}`);
   if (inb.waiting) return hold(t, inb, m);
   if (m.batches !== inb.expectedSeq) {
     throw new CertsyncError(
@@ -232,11 +247,35 @@ export function onTransferEnd(t: Turn, m: MessageOf<'transfer-end'>): void {
       `transfer ${m.id} ended after ${m.batches} batches, ${inb.expectedSeq} arrived`,
     );
   }
-  const removed =
-    inb.mode === 'replace-all' ? t.env.store.removeAllExcept(new Set(inb.received)) : 0;
+  if (inb.mode === 'replace-all') return endReplaceAll(t, { ...inb, ending: m });
+  finishInbound(t, inb, 0);
+}
+
+/**
+ * Ends a replace-all without destroying a last copy (spec/protocol.md, "Transfers"): what
+ * the store holds beyond the selection is first offered back to the sender in a transfer
+ * of mode add; only what the sender then holds is removed. When this side is already
+ * sending a transfer, the offer waits for it to finish.
+ */
+function endReplaceAll(t: Turn, inb: Inbound): void {
+  const keep = new Set(inb.received);
+  const beyond = t.env.store.selectAll().filter((id) => !keep.has(id));
+  t.s.inbound = inb;
+  if (beyond.length === 0) return finishReplaceAll(t, inb, new Set());
+  if (t.s.outbound !== null) return;
+  beginOutbound(t, t.nextId(), 'add', beyond, undefined, inb.id);
+}
+
+function finishReplaceAll(t: Turn, inb: Inbound, safe: ReadonlySet<string>): void {
+  const received = new Set(inb.received);
+  const keep = t.env.store.selectAll().filter((id) => received.has(id) || !safe.has(id));
+  finishInbound(t, inb, t.env.store.removeAllExcept(new Set(keep)));
+}
+
+function finishInbound(t: Turn, inb: Inbound, removed: number): void {
   const done: MessageOf<'transfer-done'> = {
     type: 'transfer-done',
-    id: m.id,
+    id: inb.id,
     aborted: false,
     removed,
   };

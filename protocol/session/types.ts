@@ -77,6 +77,11 @@ export interface Outbound {
   readonly ended: boolean;
   /** The ids a pull named, when this transfer answers one (the private-key rule needs it). */
   readonly requested?: readonly string[];
+  /**
+   * Set when this transfer offers the peer what a replace-all received from it would remove
+   * here: the id of that replace-all, and the hex ids the peer acknowledged holding now.
+   */
+  readonly rescue?: { readonly forTransfer: number; readonly safe: readonly string[] };
   /** The peer's store is full: waiting for this side's user to pick a victim or abort. */
   readonly alert: { readonly incoming: Uint8Array; readonly candidates: readonly string[] } | null;
   readonly deadline: number;
@@ -93,6 +98,8 @@ export interface Inbound {
   readonly waiting: InboundWait | null;
   /** Frames that arrived while waiting, applied after the answer (at most WINDOW + 1). */
   readonly held: readonly (MessageOf<'items'> | MessageOf<'transfer-end'>)[];
+  /** A replace-all's end, kept while this side first offers what it would remove. */
+  readonly ending?: MessageOf<'transfer-end'>;
   /** The private key this side asked for in the pull this transfer answers, if any. */
   readonly askedFor?: string;
   readonly deadline: number;
