@@ -445,3 +445,29 @@ test('frames are bounded: a session frame over the limit is refused and nothing 
   assert.deepEqual(await session(b).receive(), new Uint8Array(max).fill(7));
   await Promise.all([session(a).close(), session(b).close(), wire.cleanup()]);
 });
+
+test('the session keeps the link rules: close ends pending reads, the end reads as null twice', async () => {
+  const pc = newClient();
+  const phone = newClient();
+  pairDirectly(pc, 'pc', phone, 'phone');
+  const wire = relayedPair();
+  const [a, b] = (await open(pc, phone, wire, { kind: 'session', peer: 'phone' })).map(session);
+  const x = a as SecureSession;
+  const y = b as SecureSession;
+  const pending = x.receive();
+  const closing = x.close();
+  await assert.rejects(pending, (e) => isLinkError(e) && e.code === 'link-closed');
+  await assert.rejects(
+    x.send(new Uint8Array([1])),
+    (e) => isLinkError(e) && e.code === 'link-closed',
+  );
+  await closing;
+  assert.equal(await y.receive(), null);
+  assert.equal(await y.receive(), null, 'the end is reported again');
+  await assert.rejects(
+    y.send(new Uint8Array([1])),
+    (e) => isLinkError(e) && e.code === 'link-closed',
+  );
+  await y.close();
+  await wire.cleanup();
+});
