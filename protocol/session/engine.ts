@@ -58,8 +58,9 @@ export function createSession(config: SessionConfig): SessionState {
  * Advances a session by one event. Never throws for anything the peer sends: a bad frame or
  * a message out of turn becomes an `error` frame and a `close` effect.
  *
- * @throws RangeError / TypeError for a command the current state cannot take (a caller
- *   mistake: check {@link canStart} first), or for events after `closed` other than ticks
+ * @throws RangeError / TypeError for a caller mistake: a command the current state cannot
+ *   take (check {@link canStart} first), a command after `closed`, any event before
+ *   `start`, or a second `start`
  */
 export function step(state: SessionState, event: SessionEvent, env: SessionEnv): StepResult {
   const t = new Turn(state, env, event.now);

@@ -174,29 +174,40 @@ export type Effect =
   | { readonly kind: 'set-timer'; readonly at: number | null }
   /** Close the link after sending this step's frames; `error` null for a clean end. */
   | { readonly kind: 'close'; readonly error: CertsyncError | null }
+  /** The hellos are exchanged: the negotiated version and the peer's hello (its summary). */
   | { readonly kind: 'ready'; readonly version: number; readonly peer: MessageOf<'hello'> }
+  /** The answer to this side's `list` command. */
   | { readonly kind: 'list-page'; readonly page: MessageOf<'list-page'> }
   /** Ask the user: which of `candidates` the peer should evict, or abort. */
   | { readonly kind: 'overflow-alert'; readonly alert: MessageOf<'overflow-alert'> }
+  /**
+   * Results of items this side sent: as the peer acknowledged them, or `refused` locally
+   * (`frame-too-large`, `private-key-refused`) for items it left out.
+   */
   | {
       readonly kind: 'items-acked';
       readonly transfer: number;
       readonly results: readonly ItemResult[];
     }
+  /** What this side's store did with one batch it received. */
   | {
       readonly kind: 'items-received';
       readonly transfer: number;
       readonly results: readonly ItemResult[];
     }
+  /** A transfer ended, in either direction (`done.aborted` after an overflow abort). */
   | {
       readonly kind: 'transfer-done';
       readonly direction: 'sent' | 'received';
       readonly done: MessageOf<'transfer-done'>;
     }
+  /** The answer to this side's `delete` command. */
   | { readonly kind: 'delete-result'; readonly result: MessageOf<'delete-result'> }
+  /** The peer checked items of this side's store: record the time, show the results. */
   | { readonly kind: 'validity-report'; readonly report: MessageOf<'validity-report'> }
   /** The reconciliation finished; `report` is the reconciler's own. */
   | { readonly kind: 'reconciled'; readonly report: object }
+  /** The peer sent an error: fatal (a `close` effect follows) or refusing one request. */
   | { readonly kind: 'peer-error'; readonly error: MessageOf<'error'> };
 
 /** The result of one {@link step}. */
