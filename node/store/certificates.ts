@@ -119,7 +119,10 @@ export class Certificates {
       for (const cert of certs) {
         if (seen.has(cert.fingerprintHex)) continue;
         seen.add(cert.fingerprintHex);
-        const held = this.get(cert.fingerprint);
+        const held =
+          this.statements.exists.get(cert.fingerprint) === undefined
+            ? undefined
+            : this.get(cert.fingerprint);
         if (held) present.push(held);
         else fresh.push(cert);
       }
