@@ -125,4 +125,9 @@ test('store digest bytes round trip and reject a wrong format', () => {
   const wrong = b.slice();
   wrong[0] = 2;
   assert.throws(() => decodeStoreDigest(wrong), CertsyncError);
+  const huge = encodeStoreDigest({ ...d, count: 1_000_001 });
+  assert.throws(
+    () => decodeStoreDigest(huge),
+    (err: unknown) => err instanceof CertsyncError && err.code === 'limit-exceeded',
+  );
 });

@@ -250,6 +250,12 @@ export interface StoreDigest {
   readonly estimator: Uint8Array;
 }
 
+/**
+ * Most records a store may announce. It bounds what a peer can make a reconcile hold: key
+ * lists (6 bytes a record) and sketch batches (which stop once a key list is cheaper).
+ */
+export const MAX_STORE_RECORDS = 1_000_000;
+
 /** Format byte that starts the digest bytes of this version. */
 export const DIGEST_FORMAT = 1;
 /** Length of the digest bytes: format (1), root (16), count (4, big-endian), estimator. */
@@ -279,7 +285,8 @@ export function encodeStoreDigest(d: StoreDigest): Uint8Array {
 /**
  * Reads hello's `summary.digest`.
  *
- * @throws CertsyncError `malformed-message` when the length or format byte is wrong
+ * @throws CertsyncError `malformed-message` when the length or format byte is wrong;
+ *   `limit-exceeded` when it announces more than {@link MAX_STORE_RECORDS} records
  */
 export function decodeStoreDigest(bytes: Uint8Array): StoreDigest {
   if (bytes.length !== DIGEST_BYTES || bytes[0] !== DIGEST_FORMAT) {
@@ -287,9 +294,12 @@ export function decodeStoreDigest(bytes: Uint8Array): StoreDigest {
       `store digest of ${bytes.length} bytes is not format ${DIGEST_FORMAT} (${DIGEST_BYTES} bytes)`,
     );
   }
-  return {
-    root: bytes.slice(1, 17),
-    count: new DataView(bytes.buffer, bytes.byteOffset).getUint32(17),
-    estimator: bytes.slice(21),
-  };
+  const count = new DataView(bytes.buffer, bytes.byteOffset).getUint32(17);
+  if (count > MAX_STORE_RECORDS) {
+    throw new CertsyncError(
+      'limit-exceeded',
+      `store digest announces ${count} records, over the limit of ${MAX_STORE_RECORDS}`,
+    );
+  }
+  return { root: bytes.slice(1, 17), count, estimator: bytes.slice(21) };
 }
