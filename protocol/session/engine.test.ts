@@ -469,3 +469,74 @@ test('the goodbye wait ends in a clean close', () => {
   a.feed({ kind: 'tick', now: 1 + 5_000 });
   closedWith(a, null);
 });
+
+/** Feeds messages from the peer, as frames of version 1. */
+function feedAll(side: Side, messages: readonly Message[], now = 1) {
+  for (const m of messages) {
+    side.feed({ kind: 'frame', now, frame: encodeMessage(1, m, DEFAULT_LIMITS) });
+  }
+}
+
+test('each transfer violation of spec 8.5 ends the session with its code', () => {
+  const begin: Message = { type: 'transfer-begin', id: 2, mode: 'add', items: 1 };
+  const batch = (seq: number): Message => ({
+    type: 'items',
+    id: 2,
+    seq,
+    items: [item(100 + seq)],
+    tombstones: [],
+  });
+  const cases: [string, Message[], ErrorCode][] = [
+    ['a second transfer-begin while one runs', [begin, begin], 'unexpected-message'],
+    [
+      'transfer-end with the wrong batch count',
+      [begin, batch(0), { type: 'transfer-end', id: 2, batches: 3 }],
+      'malformed-message',
+    ],
+    [
+      'an overflow alert for a transfer this side is not sending',
+      [{ type: 'overflow-alert', id: 2, incoming: new Uint8Array(32), candidates: [] }],
+      'unexpected-message',
+    ],
+  ];
+  for (const [why, messages, code] of cases) {
+    const { a } = pair();
+    feedAll(a, messages);
+    assert.equal(a.state.phase, 'closed', why);
+    sentFatal(a, code);
+  }
+});
+
+test('frames past the window while an overflow answer is awaited are limit-exceeded', () => {
+  const aStore = new MemoryStore(1, 'alert');
+  aStore.put(item(1));
+  const { a } = pair(aStore);
+  const batches: Message[] = Array.from({ length: 7 }, (_, seq) => ({
+    type: 'items',
+    id: 2,
+    seq,
+    items: [item(50 + seq)],
+    tombstones: [],
+  }));
+  feedAll(a, [{ type: 'transfer-begin', id: 2, mode: 'add', items: 7 }, ...batches.slice(0, 6)]);
+  assert.equal(a.state.phase, 'ready');
+  assert.ok(a.state.inbound?.waiting);
+  feedAll(a, batches.slice(6));
+  sentFatal(a, 'limit-exceeded');
+});
+
+test('a hello whose version range is empty is malformed-message', () => {
+  const a = new Side('a', testConfig(), { store: new MemoryStore() });
+  a.feed({ kind: 'start', now: 0 });
+  a.outbox.splice(0);
+  const hello: Message = {
+    type: 'hello',
+    versions: [3, 1],
+    capabilities: [],
+    summary: { certificates: 0, crls: 0, digest: new Uint8Array(0) },
+    maxFrame: 4096,
+    sync: 'auto',
+  };
+  feedAll(a, [hello]);
+  sentFatal(a, 'malformed-message');
+});
