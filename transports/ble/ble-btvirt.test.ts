@@ -28,6 +28,9 @@ test(
     assert.equal(peripheral.bytes, central.bytes);
     assert.equal(peripheral.frames, central.frames);
     assert.ok(central.frames > 50, `only ${central.frames} frames`);
+    // Both sides fragment to the ATT_MTU they negotiated (256 on btvirt), not the default 23.
+    assert.ok(central.chunkSize > 20, `central chunks of ${central.chunkSize} bytes`);
+    assert.equal(peripheral.chunkSize, central.chunkSize);
   },
 );
 

@@ -86,6 +86,8 @@ export class CreditLink implements Link {
   readonly maxFrameSize: number;
   /** Resolves when the peer's HELLO arrived; rejects if the link fails first. */
   readonly ready: Promise<void>;
+  /** Largest chunk this side sends: the negotiated ATT_MTU - 3 on a GATT connection. */
+  readonly chunkSize: number;
 
   readonly #port: ChunkPort;
   readonly #window: number;
@@ -153,6 +155,7 @@ export class CreditLink implements Link {
     this.#log = options.logger ?? silentLogger;
     this.#lastHeard = this.#lastSent = this.#clock.now();
     this.#port = port;
+    this.chunkSize = port.chunkSize;
     this.#granted = this.#window;
     this.#inbox = new FrameInbox(() => this.#maybeGrant());
     this.#sendQueue = new SendQueue(sendBuffer, () => this.#pump());

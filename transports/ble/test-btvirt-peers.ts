@@ -16,6 +16,8 @@ export interface PeerResult {
   bytes: number;
   /** Central only: milliseconds from the first send to the last echo checked. */
   ms?: number;
+  /** Bytes per chunk this side sent: the negotiated ATT_MTU - 3. */
+  chunkSize: number;
 }
 
 /** How a peer process ended. */

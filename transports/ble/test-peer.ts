@@ -34,7 +34,7 @@ async function runCentral(tty: string, lengths: number[], maxFrameSize: number) 
     await sending;
     const ms = performance.now() - started;
     await link.close();
-    return { frames: lengths.length, bytes: sum(lengths), ms };
+    return { frames: lengths.length, bytes: sum(lengths), ms, chunkSize: link.chunkSize };
   } finally {
     await central.stop();
   }
@@ -53,7 +53,7 @@ async function runPeripheral(tty: string, lengths: number[], maxFrameSize: numbe
     const end = await link.receive();
     if (end !== null) throw new Error('a frame after the last one');
     await link.close();
-    return { frames: lengths.length, bytes: sum(lengths) };
+    return { frames: lengths.length, bytes: sum(lengths), chunkSize: link.chunkSize };
   } finally {
     await peripheral.stop();
   }

@@ -113,6 +113,11 @@ export async function startBtvirt(
   const timeoutMs = options.timeoutMs ?? 10_000;
   const preload = buildPreload();
   const dir = await mkdtemp(join(tmpdir(), 'certsync-btvirt-'));
+  // A unix socket path holds at most 107 bytes; a longer one would leave btvirt on /tmp.
+  if (join(dir, 'bt-server-bredrle').length > 107) {
+    await rm(dir, { recursive: true, force: true });
+    throw new Error(`temporary folder ${dir} is too long for unix socket paths; set TMPDIR`);
+  }
   const children: ChildProcess[] = [];
   const killAll = () => {
     for (const child of children.slice().reverse()) {
