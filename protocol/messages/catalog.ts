@@ -141,7 +141,7 @@ export const MESSAGES = {
     schema: record('transfer-begin', {
       id: req(0, requestId, 'transfer id (a pull: the pull request id)'),
       mode: req(1, transferMode, 'how the receiver stores the items'),
-      items: req(2, uint(), 'items and tombstones the transfer will carry'),
+      items: req(2, uint(), 'most items and tombstones that follow'),
     }),
   },
   items: {
