@@ -3,16 +3,20 @@
  * tests) and `serial` (a serial device or pty, at `--device`). A listener hands out one link per peer, one
  * after another, so a long-lived `serve` can take the next peer when the last has left.
  *
- * TCP and serial both carry the serial link's framing (COBS, CRC-32, acknowledgements), so
- * the frames that reach the session are the same on both. IrDA is not wired here yet: its
+ * TCP carries length-prefixed frames (transports/tcp.ts); a serial line carries the serial
+ * link's framing (COBS, CRC-32, acknowledgements). IrDA is not wired here yet: its
  * transport has no adapter to a real device on this machine, and BLE is not wired yet.
  */
-import { once } from 'node:events';
-import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
 import { SerialPort } from 'serialport';
 import { CertsyncError } from '../../protocol/errors.ts';
 import type { Link, Logger } from '../../transports/link.ts';
 import { SerialLink, type SerialLinkOptions } from '../../transports/serial/serial-link.ts';
+import {
+  connectTcpLink,
+  listenTcpLink,
+  type TcpLink,
+  type TcpLinkListener,
+} from '../../transports/tcp.ts';
 
 /** The links a client can use. */
 export const LINK_KINDS = ['tcp', 'serial'] as const;
@@ -64,9 +68,13 @@ export async function dialLink(spec: LinkSpec): Promise<OpenLink> {
   switch (spec.kind) {
     case 'tcp': {
       const port = needPort(spec);
-      const socket = netConnect({ host: '127.0.0.1', port });
-      await opened(socket, `127.0.0.1:${port}`);
-      return socketLink(socket, spec);
+      let link: TcpLink;
+      try {
+        link = await connectTcpLink(port, logOf(spec));
+      } catch (cause) {
+        throw new CertsyncError('link-error', `cannot reach 127.0.0.1:${port}`, { cause });
+      }
+      return { link, release: () => link.close().catch(() => undefined) };
     }
     case 'serial': {
       const port = await openSerial(spec);
@@ -104,59 +112,27 @@ function needPort(spec: LinkSpec): number {
   return port;
 }
 
-async function opened(socket: Socket, where: string): Promise<void> {
-  try {
-    await once(socket, 'connect');
-  } catch (cause) {
-    socket.destroy();
-    throw new CertsyncError('link-error', `cannot reach ${where}: ${String(cause)}`, { cause });
-  }
-}
-
-function socketLink(socket: Socket, spec: LinkSpec): OpenLink {
-  socket.setNoDelay(true);
-  // A socket error ends the link through the link's own silence rule; keep it from throwing.
-  socket.on('error', () => undefined);
-  const link = new SerialLink(socket, serialOptions(spec, 15_000));
-  return {
-    link,
-    release: async () => {
-      await link.close().catch(() => undefined);
-      socket.destroy();
-    },
-  };
-}
-
 async function listenTcp(spec: LinkSpec): Promise<LinkListener> {
-  const server: Server = createServer();
-  const waiting: Socket[] = [];
-  const takers: ((s: Socket) => void)[] = [];
-  server.on('connection', (socket) => {
-    const take = takers.shift();
-    if (take) take(socket);
-    else waiting.push(socket);
-  });
-  server.listen(spec.port ?? 0, '127.0.0.1');
+  let listener: TcpLinkListener;
   try {
-    await once(server, 'listening');
+    listener = await listenTcpLink({ port: spec.port ?? 0, ...logOf(spec) });
   } catch (cause) {
     throw new CertsyncError('link-error', `cannot listen on 127.0.0.1: ${String(cause)}`, {
       cause,
     });
   }
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
   return {
-    address: `tcp 127.0.0.1:${port}`,
+    address: `tcp 127.0.0.1:${listener.port}`,
     next: async () => {
-      const socket = waiting.shift() ?? (await new Promise<Socket>((r) => takers.push(r)));
-      return socketLink(socket, spec);
+      const link = await listener.accept();
+      return { link, release: () => link.close().catch(() => undefined) };
     },
-    close: async () => {
-      for (const s of waiting) s.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
+    close: () => listener.close(),
   };
+}
+
+function logOf(spec: LinkSpec): { logger?: Logger } {
+  return spec.logger ? { logger: spec.logger } : {};
 }
 
 async function listenSerial(spec: LinkSpec): Promise<LinkListener> {
@@ -166,7 +142,7 @@ async function listenSerial(spec: LinkSpec): Promise<LinkListener> {
     // One link per peer on the same open port. The serial link has no connection handshake
     // (transports/serial/serial-link.ts), so a new one starts only after the last has ended.
     next: async () => {
-      const link = new SerialLink(port, serialOptions(spec, 3_600_000));
+      const link = new SerialLink(port, serialOptions(spec, 15_000));
       return { link, release: () => link.close().catch(() => undefined) };
     },
     close: () => closeSerial(port),

@@ -82,6 +82,8 @@ export interface PeerSessionOptions {
   /** The name this side gives itself in its hello. */
   readonly name?: string;
   readonly timeouts?: Partial<SessionTimeouts>;
+  /** How long to wait for the peer's first frame (default: the hello timeout, plus 5 s). */
+  readonly helloWaitMs?: number;
   /** Called when the peer's store is full under policy `alert`; default: abort. */
   readonly chooseVictim?: OverflowChooser;
   readonly onProgress?: (p: TransferProgress) => void;
@@ -188,7 +190,8 @@ export class PeerSession {
     const started = step(state, { kind: 'start', now: Date.now() }, env);
     state = started.state;
     const ownHello = started.frames[0] as Uint8Array;
-    const helloWait = (options.timeouts?.hello ?? DEFAULT_TIMEOUTS.hello) + 5_000;
+    const helloWait =
+      options.helloWaitMs ?? (options.timeouts?.hello ?? DEFAULT_TIMEOUTS.hello) + 5_000;
     let secure: SecureSession;
     let peerHello: Uint8Array;
     try {
@@ -249,6 +252,11 @@ export class PeerSession {
   /** Resolves when the session is over: null after a clean goodbye, else why it ended. */
   whenEnded(): Promise<CertsyncError | null> {
     return this.ended;
+  }
+
+  /** True while a reconcile (started by either side) has not finished. */
+  get reconcileRunning(): boolean {
+    return this.state.reconcile === 'running';
   }
 
   /** True while both sides are talking. */
@@ -335,6 +343,17 @@ export class PeerSession {
     return (this.env.reconciler as Reconciler).report();
   }
 
+  /** Notes on the peer's row how far it has this store's changes (tombstone compaction). */
+  private recordSync(): void {
+    const peers = this.store.store.peers;
+    const row = peers.get(this.peer.name);
+    if (!row) return;
+    peers.recordSync(this.peer.name, {
+      ackedCounter: this.store.store.sync.counter(),
+      remoteCounter: row.remoteCounter,
+    });
+  }
+
   /** Tells the peer what this side's check found about the peer's items. */
   reportValidity(results: readonly ValidityResult[]): void {
     this.command({ op: 'report-validity', checkedAt: Date.now(), results });
@@ -392,6 +411,9 @@ export class PeerSession {
       case 'items-acked':
       case 'items-received':
         this.progress(e.transfer, e.kind === 'items-acked' ? 'sent' : 'received', e.results);
+        break;
+      case 'reconciled':
+        this.recordSync();
         break;
       case 'validity-report':
         this.options.onValidityReport?.(e.report.results);

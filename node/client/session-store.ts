@@ -57,6 +57,8 @@ export class SessionStore implements StoreView, SyncStore {
   /** Where received items are recorded as coming from, e.g. `peer:phone`. */
   readonly source: string;
   private readonly index: MemoryStore;
+  /** While set, received certificates are collected here (by hex id) and not stored. */
+  private capture: Map<string, Uint8Array> | null = null;
 
   /**
    * @param source recorded as each received item's source
@@ -233,6 +235,10 @@ export class SessionStore implements StoreView, SyncStore {
     if (entry.der === undefined) return done(this.receiveMeta(entry));
     const der = entry.der;
     const fp = sha256(der);
+    if (this.capture) {
+      this.capture.set(hexOf(fp), der);
+      return done({ id: fp, outcome: 'unchanged' });
+    }
     try {
       return this.receiveAdded(entry.kind, der, fp, mode, victim);
     } catch (error) {
@@ -268,6 +274,21 @@ export class SessionStore implements StoreView, SyncStore {
       return { id: fp, outcome: 'deleted' };
     }
     return { id: fp, outcome: 'not-found' };
+  }
+
+  /**
+   * Runs `fn` (which pulls from the peer) with received items collected instead of stored,
+   * and returns them by hex id: how a check of the peer's store reads its certificates.
+   */
+  async collecting(fn: () => Promise<unknown>): Promise<Map<string, Uint8Array>> {
+    const got = new Map<string, Uint8Array>();
+    this.capture = got;
+    try {
+      await fn();
+    } finally {
+      this.capture = null;
+    }
+    return got;
   }
 
   // ---- internals ----

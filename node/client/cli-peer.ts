@@ -1,0 +1,264 @@
+/**
+ * How a one-shot CLI command reaches a peer: it opens the link itself (`--link tcp --port N`
+ * or `--link serial --device PATH`), runs the handshake as the initiator with the paired
+ * peer (`--peer NAME`, or any paired peer) or pairs first (`--pair NAME`, with `--secret`
+ * or by comparing a six-digit code), does its work in one session, says goodbye and exits.
+ * The other side runs `certsync serve` on the matching link.
+ */
+import { createInterface } from 'node:readline/promises';
+import { CertsyncError } from '../../protocol/errors.ts';
+import type { ListEntry } from '../../protocol/messages/records.ts';
+import { hexOf } from '../../protocol/wire/hex.ts';
+import type { Logger } from '../../transports/link.ts';
+import { UsageError, type CommandContext, type OptionSpec } from '../cli/command.ts';
+import type { InitiatorIntent, ResponderPairing } from '../keys/secure-link.ts';
+import { CountingLink } from '../progress/counting-link.ts';
+import { ProgressBar } from '../progress/progress-bar.ts';
+import type { Store } from '../store/index.ts';
+import { LINK_KINDS, dialLink, type LinkKind, type LinkSpec } from './links.ts';
+import { displayName } from './list-entry.ts';
+import {
+  connectSession,
+  type OverflowChooser,
+  type PeerSession,
+  type TransferProgress,
+} from './peer-session.ts';
+import type { Selection } from './selection.ts';
+
+/** Options of every command that talks to a peer. */
+export const LINK_OPTIONS: Readonly<Record<string, OptionSpec>> = {
+  link: { type: 'string', help: 'KIND  tcp or serial (default serial)' },
+  device: { type: 'string', help: 'PATH  serial device or pty (serial link)' },
+  baud: { type: 'string', help: 'N  serial line speed (default 115200)' },
+  port: { type: 'string', help: 'N  TCP port on 127.0.0.1 (tcp link)' },
+  peer: { type: 'string', help: 'NAME  the paired peer expected (default: any paired peer)' },
+  pair: { type: 'string', help: 'NAME  pair first, and remember the peer under NAME' },
+  secret: { type: 'string', help: 'TEXT  one-time pairing secret (from certsync id --secret)' },
+  yes: { type: 'boolean', help: 'confirm the pairing code without asking' },
+  verbose: { type: 'boolean', short: 'v', help: 'log the session on standard error' },
+};
+
+/** Options of commands that send certificates to a peer. */
+export const OVERFLOW_OPTIONS: Readonly<Record<string, OptionSpec>> = {
+  overflow: {
+    type: 'string',
+    help: 'WHAT  when the peer is full and asks: ask, oldest or abort (default ask on a terminal, else abort)',
+  },
+};
+
+/** Options that select certificates. */
+export const SELECT_OPTIONS: Readonly<Record<string, OptionSpec>> = {
+  fingerprint: { type: 'string', multiple: true, help: 'HEX  by fingerprint (a prefix will do)' },
+  subject: { type: 'string', multiple: true, help: 'TEXT  by a part of the subject name' },
+  email: { type: 'string', multiple: true, help: 'ADDRESS  by e-mail address' },
+  contact: { type: 'string', multiple: true, help: 'NAME  by contact name or label' },
+  all: { type: 'boolean', help: 'every certificate' },
+};
+
+function str(ctx: CommandContext, name: string): string | undefined {
+  const v = ctx.options[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+function strs(ctx: CommandContext, name: string): string[] {
+  const v = ctx.options[name];
+  if (Array.isArray(v)) return v.filter((x): x is string => typeof x === 'string');
+  return typeof v === 'string' ? [v] : [];
+}
+
+function num(ctx: CommandContext, name: string): number | undefined {
+  const v = str(ctx, name);
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v)) throw new UsageError(`--${name}: expected a whole number, got ${v}`);
+  return Number(v);
+}
+
+/** The selection the command line names (fingerprints may also come as arguments). */
+export function selectionFrom(ctx: CommandContext): Selection {
+  return {
+    fingerprints: [...strs(ctx, 'fingerprint'), ...ctx.positionals],
+    subjects: strs(ctx, 'subject'),
+    emails: strs(ctx, 'email'),
+    contacts: strs(ctx, 'contact'),
+    all: ctx.options.all === true,
+  };
+}
+
+/**
+ * The link the options name.
+ *
+ * @throws UsageError for an unknown kind or a missing device or port
+ */
+export function linkSpecFrom(ctx: CommandContext, logger?: Logger): LinkSpec {
+  const kind = (str(ctx, 'link') ?? 'serial') as LinkKind;
+  if (!LINK_KINDS.includes(kind)) {
+    throw new UsageError(`--link must be one of ${LINK_KINDS.join(', ')}, got ${kind}`);
+  }
+  const device = str(ctx, 'device');
+  const port = num(ctx, 'port');
+  const baud = num(ctx, 'baud');
+  if (kind === 'serial' && !device) throw new UsageError('--link serial needs --device PATH');
+  if (kind === 'tcp' && port === undefined) throw new UsageError('--link tcp needs --port N');
+  return {
+    kind,
+    ...(device !== undefined ? { device } : {}),
+    ...(port !== undefined ? { port } : {}),
+    ...(baud !== undefined ? { baud } : {}),
+    ...(logger ? { logger } : {}),
+  };
+}
+
+/** A logger on standard error when `--verbose`, else none. */
+export function loggerFrom(ctx: CommandContext): Logger | undefined {
+  if (ctx.options.verbose !== true) return undefined;
+  const say = (level: string) => (message: string) => ctx.warn(`[${level}] ${message}`);
+  return { debug: say('debug'), info: say('info'), warn: say('warn') };
+}
+
+/** Asks a yes/no question on the terminal; false when there is none. */
+async function askYesNo(question: string): Promise<boolean> {
+  if (!process.stdin.isTTY) return false;
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
+/** How a pairing code is confirmed: `--yes`, else by asking on the terminal. */
+function confirmer(ctx: CommandContext) {
+  return async (code: string, fingerprint: string): Promise<boolean> => {
+    ctx.warn(`Pairing code ${code} (peer key ${fingerprint}). Check that the other side shows it.`);
+    if (ctx.options.yes === true) return true;
+    return askYesNo('Same code on both sides? [y/N] ');
+  };
+}
+
+/** The initiator's intent from `--pair`, `--secret` and `--peer`. */
+export function intentFrom(ctx: CommandContext): InitiatorIntent {
+  const pair = str(ctx, 'pair');
+  const secret = str(ctx, 'secret');
+  const peer = str(ctx, 'peer');
+  if (pair !== undefined && secret !== undefined) {
+    return { kind: 'pair-secret', name: pair, secret };
+  }
+  if (pair !== undefined) return { kind: 'pair', name: pair, confirm: confirmer(ctx) };
+  if (secret !== undefined) throw new UsageError('--secret goes with --pair NAME');
+  return { kind: 'session', ...(peer !== undefined ? { peer } : {}) };
+}
+
+/** The responder's pairing acceptance from `--pair` and `--secret`, if any. */
+export function pairingFrom(ctx: CommandContext): ResponderPairing | undefined {
+  const pair = str(ctx, 'pair');
+  const secret = str(ctx, 'secret');
+  if (pair === undefined) {
+    if (secret !== undefined) throw new UsageError('--secret goes with --pair NAME');
+    return undefined;
+  }
+  if (secret !== undefined) return { kind: 'pair-secret', name: pair, secret };
+  return { kind: 'pair', name: pair, confirm: confirmer(ctx) };
+}
+
+/** What to do when the peer's store is full and asks (`--overflow`). */
+export function overflowChooser(ctx: CommandContext): OverflowChooser {
+  const mode = str(ctx, 'overflow') ?? (process.stdin.isTTY && !ctx.json ? 'ask' : 'abort');
+  if (!['ask', 'oldest', 'abort'].includes(mode)) {
+    throw new UsageError(`--overflow must be one of ask, oldest, abort, got ${mode}`);
+  }
+  return async (incoming, candidates) => {
+    ctx.warn(`The peer's store is full; ${hexOf(incoming).slice(0, 16)} does not fit.`);
+    if (mode === 'abort' || candidates.length === 0) return null;
+    if (mode === 'oldest') return (candidates[0] as ListEntry).id;
+    return askVictim(candidates);
+  };
+}
+
+async function askVictim(candidates: readonly ListEntry[]): Promise<Uint8Array | null> {
+  if (!process.stdin.isTTY) return null;
+  const lines = candidates.map(
+    (c, i) => `  ${String(i + 1).padStart(2)}  ${hexOf(c.id).slice(0, 16)}  ${displayName(c)}`,
+  );
+  process.stderr.write(`Replace which certificate on the peer?\n${lines.join('\n')}\n`);
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = (await rl.question(`1-${candidates.length}, or a to abort: `)).trim();
+    const n = Number(answer);
+    return Number.isInteger(n) && n >= 1 && n <= candidates.length
+      ? (candidates[n - 1] as ListEntry).id
+      : null;
+  } finally {
+    rl.close();
+  }
+}
+
+/** A progress bar wired to a session's transfers and a link's byte counts. */
+export interface SessionProgress {
+  readonly onProgress: (p: TransferProgress) => void;
+  finish(): void;
+}
+
+/**
+ * Runs `work` in one session with the peer the options name, then says goodbye. A progress
+ * bar runs on standard error unless `--json` or standard error is not a terminal.
+ *
+ * @throws CertsyncError from the link, the handshake or the session
+ */
+export async function withPeer<T>(
+  ctx: CommandContext,
+  store: Store,
+  label: string,
+  work: (session: PeerSession) => Promise<T>,
+): Promise<T> {
+  const logger = loggerFrom(ctx);
+  const opened = await dialLink(linkSpecFrom(ctx, logger));
+  const bar = new ProgressBar({
+    output: process.stderr,
+    enabled: !ctx.json && process.stderr.isTTY === true,
+    label,
+  });
+  let last: TransferProgress | undefined;
+  const counting = new CountingLink(opened.link, () => {
+    bar.update({
+      items: last?.items ?? 0,
+      ...(last?.total !== undefined ? { total: last.total } : {}),
+      bytes: counting.counts.sent + counting.counts.received,
+    });
+  });
+  try {
+    const session = await connectSession(counting, {
+      store,
+      autoSync: false,
+      intent: intentFrom(ctx),
+      name: 'certsync',
+      chooseVictim: overflowChooser(ctx),
+      onProgress: (p) => (last = p),
+      ...(logger ? { logger } : {}),
+    });
+    if (session.peer.newlyPaired) ctx.warn(`Paired with ${session.peer.name}.`);
+    try {
+      const result = await work(session);
+      if (session.reconcileRunning) await session.reconcile();
+      await session.goodbye();
+      return result;
+    } catch (error) {
+      await session.abort();
+      throw error;
+    }
+  } finally {
+    bar.finish();
+    await opened.release();
+  }
+}
+
+/** A short description of a peer's store: `phone: 12 certificates, 3 free of 15`. */
+export function peerLine(session: PeerSession): string {
+  const p = session.peer;
+  const room = p.capacity === undefined ? 'no limit' : `${p.free ?? 0} free of ${p.capacity}`;
+  return `${p.name}: ${p.certificates} certificates, ${p.crls} CRLs, ${room}`;
+}
+
+/** Throws `not-found` when a selection came out empty. */
+export function requireSome<T>(items: readonly T[], what: string): void {
+  if (items.length === 0) throw new CertsyncError('not-found', `no ${what} matches the selection`);
+}
