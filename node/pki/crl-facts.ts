@@ -123,7 +123,9 @@ export function readCrl(der: Uint8Array): CrlFacts {
           reason = REASONS[smallInt(code, malformed, 'reason code')] || 'unspecified';
         }
       }
-      const entryValue = { date: readTime(date, malformed), ...(reason && { reason }) };
+      const entryValue: RevokedEntry = reason
+        ? { date: readTime(date, malformed), reason }
+        : { date: readTime(date, malformed) };
       revoked.set(integerHex(serial, malformed, 'revoked serial number'), entryValue);
     }
   }
