@@ -9,10 +9,11 @@ import { frameLengths, patternFrame } from './compliance.ts';
 import type { Link } from './link.ts';
 import { openSerialLine } from './serial/serialport-adapter.ts';
 import { SerialLink } from './serial/serial-link.ts';
+import { IrdaLink, type IrdaLinkOptions } from './irda/irda-link.ts';
 
 interface PeerArgs {
   kind: 'serial' | 'irda';
-  role?: 'primary' | 'secondary';
+  irda?: IrdaLinkOptions;
   path: string;
   sendSeed: number;
   receiveSeed: number;
@@ -23,10 +24,10 @@ interface PeerArgs {
 async function main(): Promise<void> {
   const args = JSON.parse(process.argv[2] ?? '{}') as PeerArgs;
   const line = await openSerialLine(args.path);
-  const link: Link & { stats(): object } = new SerialLink(line.stream, {
-    deadPeerMs: 30_000,
-    maxFrameSize: args.maxFrame,
-  });
+  const link: Link & { stats(): object } =
+    args.kind === 'irda' && args.irda
+      ? new IrdaLink(line.stream, { ...args.irda, maxFrameSize: args.maxFrame })
+      : new SerialLink(line.stream, { deadPeerMs: 30_000, maxFrameSize: args.maxFrame });
   const outgoing = frameLengths(args.sendSeed, args.bytes, args.maxFrame);
   const incoming = frameLengths(args.receiveSeed, args.bytes, args.maxFrame);
   let receivedBytes = 0;

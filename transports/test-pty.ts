@@ -64,22 +64,24 @@ export interface RelayStats {
 /**
  * Copies bytes both ways between pty `x` and pty `y`, flipping one bit of a byte with
  * probability `flipRate` and dropping a byte with probability `dropRate`, from a seeded
- * generator.
+ * generator. `outage(ms)` drops everything for the next `ms` milliseconds of wall time.
  */
 export async function startDamagingRelay(
   x: string,
   y: string,
   options: { seed: number; flipRate: number; dropRate: number },
-): Promise<{ stats: () => RelayStats; stop: () => Promise<void> }> {
+): Promise<{ stats: () => RelayStats; outage: (ms: number) => void; stop: () => Promise<void> }> {
   const random = seededRandom(options.seed);
+  let darkUntil = 0;
   const stats: RelayStats = { bytes: 0, flipped: 0, dropped: 0 };
   const [lx, ly] = await Promise.all([openSerialLine(x), openSerialLine(y)]);
   const damage = (chunk: Buffer): Buffer => {
     const out = Buffer.alloc(chunk.length);
     let n = 0;
+    const dark = Date.now() < darkUntil;
     for (const byte of chunk) {
       stats.bytes++;
-      if (random() < options.dropRate) {
+      if (dark || random() < options.dropRate) {
         stats.dropped++;
         continue;
       }
@@ -94,6 +96,7 @@ export async function startDamagingRelay(
   ly.stream.on('data', (c: Buffer) => lx.stream.write(damage(c)));
   return {
     stats: () => ({ ...stats }),
+    outage: (ms) => void (darkUntil = Date.now() + ms),
     stop: async () => void (await Promise.all([lx.close(), ly.close()])),
   };
 }
