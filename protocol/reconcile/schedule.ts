@@ -8,8 +8,8 @@
 /**
  * The end of the first batch of cells for an estimated difference: twice the estimate
  * plus 3. The sketch needs about 1.4 (large differences) to 2 (ten or so) cells per
- * difference, and the estimate runs low by 15% in the median and is within a factor of
- * 1.5 about 90% of the time, so the first batch decodes in roughly two runs of three at
+ * difference, and the estimate runs low by 15% in the median, 90% of estimates lying
+ * between half the truth and 1.5 times it, so the first batch decodes in roughly two runs of three at
  * d = 100 to 1,000 and nine of ten at d = 10, at about 15.5 bytes per difference; a
  * larger factor buys fewer extra batches with more bytes (spec/reconcile.md, "Batch
  * schedule", gives the measured trade-off).
