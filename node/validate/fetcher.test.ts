@@ -106,6 +106,17 @@ describe('fetching revocation data from an openssl OCSP responder and CRL server
     const r = await validate(stall.der, options({ limits: { fetchTimeoutMs: 300 } }));
     assert.equal(r.code, 'revocation-unknown');
     assert.match(r.reason, /no complete answer within 300 ms/);
+    // A second certificate pointing at the same stalled host costs no second timeout.
+    const stall2 = await leafWith('Stalled Too', [
+      `crlDistributionPoints = URI:${server.base}/stall?2`,
+    ]);
+    const before = server.hits.get('/stall') ?? 0;
+    const both = await checkStore(
+      [stall.der, stall2.der],
+      options({ limits: { fetchTimeoutMs: 300 } }),
+    );
+    assert.equal((server.hits.get('/stall') ?? 0) - before, 1);
+    assert.match(both.results[1]?.reason ?? '', /skipped: 127\.0\.0\.1:\d+ timed out earlier/);
     const flood = await leafWith('Flooded', [`crlDistributionPoints = URI:${server.base}/huge`]);
     const f = await validate(flood.der, options({ limits: { maxCrlBytes: 1 << 20 } }));
     assert.equal(f.code, 'revocation-unknown');

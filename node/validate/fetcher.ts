@@ -8,6 +8,14 @@
 import { request } from 'node:http';
 import type { FetchLimits, RevocationFetcher } from './options.ts';
 
+/** A fetch that did not complete before its deadline. */
+export class FetchTimeout extends Error {
+  constructor(timeoutMs: number) {
+    super(`no complete answer within ${timeoutMs} ms`);
+    this.name = 'FetchTimeout';
+  }
+}
+
 /**
  * Runs `fetch` with an abort signal that fires after `timeoutMs`, and rejects when the
  * deadline passes (even if the fetcher ignores the signal) or the body exceeds `maxBytes`.
@@ -22,7 +30,7 @@ export async function boundedFetch(
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       controller.abort();
-      reject(new Error(`no complete answer within ${timeoutMs} ms`));
+      reject(new FetchTimeout(timeoutMs));
     }, timeoutMs);
   });
   try {

@@ -29,9 +29,9 @@ import {
 } from '../pki/ocsp.ts';
 import { readCertificate } from '../pki/extensions.ts';
 import { describePublicKey, describeSignatureAlgorithm } from '../pki/signature.ts';
-import type { RevocationFetcher, ValidationLimits } from './options.ts';
+import type { FetchLimits, RevocationFetcher, ValidationLimits } from './options.ts';
 import type { RevocationCheck } from './result.ts';
-import { boundedFetch } from './fetcher.ts';
+import { boundedFetch, FetchTimeout } from './fetcher.ts';
 import { certificateAsSigned, type TrustContext, type WorkBudget } from './trust-context.ts';
 
 /** The inputs revocation checking shares across the certificates of a path. */
@@ -250,6 +250,36 @@ export function ocspVerdict(
   return { status: 'good', source: 'ocsp', detail: 'the OCSP responder says good' };
 }
 
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
+
+/**
+ * Runs one fetch unless its host already timed out during this check: a host that stalls is
+ * given one deadline per store check, not one per certificate, so certificates that all
+ * point at a tarpit cost one timeout together.
+ */
+async function fetchOnce(
+  url: string,
+  env: RevocationEnv,
+  maxBytes: number,
+  run: (limits: FetchLimits) => Promise<Uint8Array>,
+): Promise<Uint8Array> {
+  const host = hostOf(url);
+  const earlier = env.ctx.stalledHosts.get(host);
+  if (earlier) throw new Error(`skipped: ${host} ${earlier} earlier in this check`);
+  try {
+    return await boundedFetch(run, maxBytes, env.limits.fetchTimeoutMs);
+  } catch (e) {
+    if (e instanceof FetchTimeout) env.ctx.stalledHosts.set(host, 'timed out');
+    throw e;
+  }
+}
+
 async function fetchOcsp(
   cert: CertificateFacts,
   issuer: CertificateFacts,
@@ -260,10 +290,8 @@ async function fetchOcsp(
   if (!url || !env.budget.fetch()) return null;
   const request = buildOcspRequest(cert, issuer);
   try {
-    const body = await boundedFetch(
-      (limits) => fetcher.postOcsp(url, request.der, limits),
-      env.limits.maxOcspBytes,
-      env.limits.fetchTimeoutMs,
+    const body = await fetchOnce(url, env, env.limits.maxOcspBytes, (limits) =>
+      fetcher.postOcsp(url, request.der, limits),
     );
     return ocspVerdict(readOcspResponse(body), cert, issuer, env, request.nonce);
   } catch (e) {
@@ -280,10 +308,8 @@ async function fetchCrl(
   if (known !== undefined) return typeof known === 'string' ? known : null;
   if (!env.budget.fetch()) return 'fetch limit reached';
   try {
-    const body = await boundedFetch(
-      (limits) => fetcher.get(url, limits),
-      env.limits.maxCrlBytes,
-      env.limits.fetchTimeoutMs,
+    const body = await fetchOnce(url, env, env.limits.maxCrlBytes, (limits) =>
+      fetcher.get(url, limits),
     );
     const crl = env.ctx.parseCrl(body, `CRL from ${url}`, env.limits);
     if (!crl) throw new Error('the CRL is malformed');

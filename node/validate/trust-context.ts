@@ -74,6 +74,8 @@ export class TrustContext {
   readonly inputProblems: string[] = [];
   /** CRLs fetched from distribution points, by URL (failures too, so they are not retried). */
   readonly fetchedCrls = new Map<string, CrlFacts | string>();
+  /** Hosts that timed out during this check, and how; they are not asked again. */
+  readonly stalledHosts = new Map<string, string>();
   private readonly anchorIds = new Set<string>();
   private readonly bySubject = new Map<string, CertificateFacts[]>();
   private readonly crlsByIssuer = new Map<string, CrlFacts[]>();
