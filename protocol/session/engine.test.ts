@@ -540,3 +540,52 @@ test('a hello whose version range is empty is malformed-message', () => {
   feedAll(a, [hello]);
   sentFatal(a, 'malformed-message');
 });
+
+test('lru: a victim that may be a last copy is offered to the peer before it is evicted', () => {
+  const aStore = new MemoryStore();
+  const incoming = aStore.put(item(1));
+  const bStore = new MemoryStore(1, 'lru');
+  const victim = bStore.put(item(2));
+  const { a, b } = pair(aStore, bStore);
+  a.command(1, { op: 'push', mode: 'add', ids: [incoming] });
+  exchange(a, b, 1);
+  assert.deepEqual([...bStore.live.keys()], [incoming]);
+  assert.ok(aStore.live.has(victim), 'the victim now lives on the sender');
+  const result = a.seen('items-acked').flatMap((e) => e.results)[0];
+  assert.equal(result?.outcome, 'updated');
+  assert.equal(bytesOf(victim).join(), result?.replaced?.join());
+  assert.equal(b.state.inbound, null);
+  assert.equal(b.state.outbound, null);
+});
+
+test('lru: when the peer cannot take the victim, the incoming item is refused instead', () => {
+  const aStore = new MemoryStore(1, 'refuse');
+  const incoming = aStore.put(item(1));
+  const bStore = new MemoryStore(1, 'lru');
+  const victim = bStore.put(item(2));
+  const { a, b } = pair(aStore, bStore);
+  a.command(1, { op: 'push', mode: 'add', ids: [incoming] });
+  exchange(a, b, 1);
+  assert.deepEqual([...bStore.live.keys()], [victim]);
+  const result = a.seen('items-acked').flatMap((e) => e.results)[0];
+  assert.equal(result?.code, 'store-full');
+  assert.equal(b.state.inbound, null);
+});
+
+test('lru: two full stores pushing to each other at once finish without a deadlock or a loss', () => {
+  const aStore = new MemoryStore(2, 'lru');
+  const aIds = [aStore.put(item(1)), aStore.put(item(2))];
+  const bStore = new MemoryStore(2, 'lru');
+  const bIds = [bStore.put(item(3)), bStore.put(item(4))];
+  const { a, b } = pair(aStore, bStore);
+  a.command(1, { op: 'push', mode: 'add', ids: aIds });
+  b.command(1, { op: 'push', mode: 'add', ids: bIds });
+  exchange(a, b, 1);
+  for (const s of [a, b]) {
+    assert.equal(s.state.phase, 'ready');
+    assert.equal(s.state.inbound, null);
+    assert.equal(s.state.outbound, null);
+  }
+  const everywhere = new Set([...aStore.live.keys(), ...bStore.live.keys()]);
+  for (const id of [...aIds, ...bIds]) assert.ok(everywhere.has(id), `${id} survived`);
+});

@@ -127,9 +127,9 @@ export class MemoryStore implements StoreView {
         return { kind: 'overflow', candidates: unpinned.slice(0, 16).map(([k]) => this.entry(k)) };
       }
       if (this.policy === 'lru' && unpinned.length > 0) {
+        // Offer the least used item before evicting it: it may be the last copy.
         unpinned.sort(([, a], [, b]) => (a.useCount ?? 0) - (b.useCount ?? 0));
-        replaced = (unpinned[0] as [string, Item])[0];
-        this.live.delete(replaced);
+        return { kind: 'offer-first', victim: (unpinned[0] as [string, Item])[0] };
       } else {
         return done({ id: bytesOf(id), outcome: 'refused', code: 'store-full' });
       }

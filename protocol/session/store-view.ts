@@ -35,7 +35,15 @@ export type ReceiveOutcome =
    * The store is full and its policy is `alert`: nothing was written. The session asks the
    * peer to choose a victim among `candidates` (at most 16), or to abort.
    */
-  | { readonly kind: 'overflow'; readonly candidates: readonly ListEntry[] };
+  | { readonly kind: 'overflow'; readonly candidates: readonly ListEntry[] }
+  /**
+   * To take the entry the store would evict or replace `victim` (hex id; the lru policy, or
+   * an update), which may be the last copy: nothing was written. The session first offers
+   * the victim to the peer and, once the peer holds it, calls `receive` again with
+   * `victim`; if the peer does not take it, the entry is refused. A store that never
+   * returns this evicts without offering (spec/protocol.md, "Last copies").
+   */
+  | { readonly kind: 'offer-first'; readonly victim: string };
 
 /**
  * The store as a session sees it. Every method is synchronous and atomic: it either makes

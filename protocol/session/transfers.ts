@@ -20,7 +20,7 @@ import { checkPrivateKeyAcceptance, checkPrivateKeyRelease } from '../secure/pol
 import { encodeCbor } from '../wire/cbor.ts';
 import { bytesOf, hexOf } from '../wire/hex.ts';
 import { Turn, WINDOW } from './turn.ts';
-import type { Inbound, Outbound } from './types.ts';
+import type { Inbound, InboundWait, Outbound } from './types.ts';
 
 /** Bytes an items batch adds around its entries: envelope, keys, array heads. */
 const BATCH_OVERHEAD = 64;
@@ -198,10 +198,14 @@ export function onTransferDone(t: Turn, m: MessageOf<'transfer-done'>): void {
   }
   t.s.outbound = null;
   t.effect({ kind: 'transfer-done', direction: 'sent', done: m });
-  // A replace-all waited for this side's outbound direction: offer, or finish, now.
+  // The receiving direction waited for this one: to offer a last copy, or before ending a
+  // replace-all. Go on now.
   const inb = t.s.inbound;
-  if (inb?.ending) {
-    if (out.rescue) finishReplaceAll(t, inb, new Set(out.rescue.safe));
+  const offered = out.rescue?.forTransfer === inb?.id ? new Set(out.rescue?.safe) : null;
+  if (inb?.waiting?.offering !== undefined && offered) {
+    afterOffer(t, inb, inb.waiting, offered);
+  } else if (inb?.ending) {
+    if (offered) finishReplaceAll(t, inb, offered);
     else endReplaceAll(t, inb);
   }
 }
@@ -288,7 +292,9 @@ function finishInbound(t: Turn, inb: Inbound, removed: number): void {
 export function onOverflowAnswer(t: Turn, m: MessageOf<'overflow-answer'>): void {
   const inb = checkInbound(t, m.id, 'overflow-answer');
   const wait = inb.waiting;
-  if (!wait) t.unexpected(`overflow-answer for transfer ${m.id} without an alert`);
+  if (!wait || wait.offering !== undefined) {
+    t.unexpected(`overflow-answer for transfer ${m.id} without an alert`);
+  }
   if (m.victim !== undefined && !wait.candidates.includes(hexOf(m.victim))) {
     t.unexpected('overflow-answer names a victim that was not offered');
   }
@@ -305,8 +311,30 @@ export function onOverflowAnswer(t: Turn, m: MessageOf<'overflow-answer'>): void
     t.effect({ kind: 'transfer-done', direction: 'received', done });
     return;
   }
+  resume(t, inb, wait.index, wait.results, hexOf(m.victim));
+}
+
+/** The offer of a last copy ended: evict it if the peer now holds it, else refuse. */
+function afterOffer(t: Turn, inb: Inbound, wait: InboundWait, safe: ReadonlySet<string>): void {
+  const victim = wait.offering as string;
+  if (safe.has(victim)) return resume(t, inb, wait.index, wait.results, victim);
+  const entries = [...wait.batch.items, ...wait.batch.tombstones];
+  const id = bytesOf(entryId(entries[wait.index] as Item | Tombstone));
+  const refused: ItemResult = { id, outcome: 'refused', code: 'store-full' };
+  resume(t, inb, wait.index + 1, [...wait.results, refused], undefined);
+}
+
+/** Goes on with a stopped batch, then with the frames held meanwhile. */
+function resume(
+  t: Turn,
+  inb: Inbound,
+  index: number,
+  results: readonly ItemResult[],
+  victim: string | undefined,
+): void {
+  const wait = inb.waiting as InboundWait;
   t.s.inbound = { ...inb, waiting: null, held: [], deadline: t.now + t.s.config.timeouts.answer };
-  applyBatch(t, wait.batch, wait.index, wait.results, hexOf(m.victim));
+  applyBatch(t, wait.batch, index, results, victim);
   for (const held of inb.held) {
     const current: Inbound | null = t.s.inbound;
     if (current === null) break;
@@ -354,7 +382,26 @@ function applyBatch(
       results.push(refused);
       continue;
     }
-    const outcome = t.env.store.receive(entry, inb.mode, i === start ? victim : undefined);
+    const given = i === start ? victim : undefined;
+    const outcome = t.env.store.receive(entry, inb.mode, given);
+    if (outcome.kind === 'offer-first') {
+      if (outcome.victim === given) {
+        throw new CertsyncError('internal', 'the store asked again to offer the victim it got');
+      }
+      // Offer only on an idle sending direction: waiting for it could deadlock two sides
+      // that both offer (spec/protocol.md, "Last copies").
+      if (t.s.outbound !== null) {
+        results.push({ id: bytesOf(id), outcome: 'refused', code: 'store-full' });
+        continue;
+      }
+      t.s.inbound = {
+        ...inb,
+        received,
+        waiting: { batch, index: i, results, candidates: [], offering: outcome.victim },
+        deadline: t.now + t.s.config.timeouts.overflowAnswer,
+      };
+      return beginOutbound(t, t.nextId(), 'add', [outcome.victim], undefined, inb.id);
+    }
     if (outcome.kind === 'overflow') {
       const candidates = outcome.candidates.slice(0, 16);
       t.send({ type: 'overflow-alert', id: batch.id, incoming: bytesOf(id), candidates });

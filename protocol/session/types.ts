@@ -111,7 +111,10 @@ export interface InboundWait {
   /** Index into items then tombstones of the entry that did not fit. */
   readonly index: number;
   readonly results: readonly ItemResult[];
+  /** Victims offered in an overflow alert (empty while offering a last copy). */
   readonly candidates: readonly string[];
+  /** The hex id of a last copy this side offers the peer before evicting it. */
+  readonly offering?: string;
 }
 
 /** A session's whole state. Treat as immutable: {@link step} returns a new one. */
