@@ -58,6 +58,7 @@ describe('validate and checkStore: hostile input, caller mistakes, shared work',
       RangeError,
     );
     await assert.rejects(() => validate('pem' as never, { anchors: [] }), TypeError);
+    await assert.rejects(() => checkStore([], { anchors: [], email: 'a@b.c' }), RangeError);
   });
 
   it('checks a store item by item and verifies each shared issuer signature once', async () => {

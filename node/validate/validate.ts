@@ -162,7 +162,7 @@ function finish(
   };
 }
 
-/** Validates one parsed-or-raw target against a prepared context. */
+/** Validates one DER target against a prepared context; `notes` start its result's notes. */
 async function validateIn(
   target: Uint8Array,
   ctx: TrustContext,
@@ -313,13 +313,19 @@ export interface StoreCheckReport {
  * issuer key is imported once, each issuer signature and CRL signature verified once, each
  * CRL parsed once and each distribution point fetched once across the whole store. Limits
  * apply to each certificate separately, so one crafted certificate cannot starve the rest.
- * The per-certificate `email` option does not apply here; pass none.
- * @throws TypeError / RangeError for mistakes in `options`
+ * @throws TypeError / RangeError for mistakes in `options`, including an `email` (which
+ *   names one person and so has no meaning for a whole store)
  */
 export async function checkStore(
   certificates: readonly Uint8Array[],
   options: ValidateOptions,
 ): Promise<StoreCheckReport> {
+  if (options?.email !== undefined) {
+    throw new RangeError(`expected no email for a store check, got ${String(options.email)}`);
+  }
+  if (!Array.isArray(certificates)) {
+    throw new TypeError(`expected an array of certificates, got ${typeof certificates}`);
+  }
   const s = settingsOf(options);
   const ctx = new TrustContext(options, s.limits);
   const results: ValidationResult[] = [];
