@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before } from 'node:test';
-import { runLinkCompliance } from '../compliance.ts';
+import { after, before, test } from 'node:test';
+import { rejectsWithLinkError, runLinkCompliance } from '../compliance.ts';
 import { missingTools, startBtvirt, type Btvirt } from './btvirt/harness.ts';
 import { BleCentral } from './central.ts';
 import { BlePeripheral } from './peripheral.ts';
@@ -35,7 +35,7 @@ runLinkCompliance(
     const { peripheral, central } = roles;
     assert.ok(peripheral && central, 'the emulated controllers came up');
     const accepted = peripheral.accept();
-    const b = await central.connect();
+    const b = await central.connect({ address: peripheral.address });
     const a = await accepted;
     return {
       a,
@@ -46,3 +46,11 @@ runLinkCompliance(
   },
   { volumeBytes: 128 * 1024, maxBufferedBytes: 256 * 1024, timeoutMs: 60_000 },
 );
+
+test('a central looking for an address nobody advertises gives up with timeout', async () => {
+  assert.ok(roles.central, 'the emulated controllers came up');
+  await rejectsWithLinkError(
+    roles.central.connect({ address: '00:11:22:33:44:55', timeoutMs: 1500 }),
+    ['timeout'],
+  );
+});

@@ -69,13 +69,17 @@ export class BleCentral {
   /**
    * Finds a certsync peripheral, connects and returns the link once both sides said HELLO.
    *
-   * @param timeoutMs bound on the scan and on each step of the connection (default 15000)
+   * @param options.timeoutMs bound on the scan and on each step of the connection
+   *   (default 15000)
+   * @param options.address connect only to the peripheral with this address
+   *   (`aa:bb:cc:dd:ee:ff`, any case); by default the first certsync peripheral heard
    * @throws LinkError `timeout` when no peripheral answers in time, `link-error` when the
    *   connection or the service discovery fails, `link-closed` after `stop()`
    */
-  async connect(timeoutMs = 15_000): Promise<CreditLink> {
+  async connect(options: { timeoutMs?: number; address?: string } = {}): Promise<CreditLink> {
     if (this.#stopped) throw new LinkError('link-closed', 'the BLE central is stopped');
-    const peripheral = await this.#scan(timeoutMs);
+    const timeoutMs = options.timeoutMs ?? 15_000;
+    const peripheral = await this.#scan(timeoutMs, options.address?.toLowerCase());
 
     const step = <T>(what: string, promise: Promise<T>): Promise<T> =>
       withTimeout(promise, timeoutMs, what).catch((cause: unknown) => {
@@ -138,14 +142,15 @@ export class BleCentral {
     this.#noble.stop();
   }
 
-  async #scan(timeoutMs: number): Promise<Peripheral> {
+  async #scan(timeoutMs: number, address: string | undefined): Promise<Peripheral> {
     const noble = this.#noble;
     let onDiscover: (p: Peripheral) => void = () => {};
     // Listen before scanning: noble may report the first advertisement in the same tick
     // that the scan starts.
     const discovered = new Promise<Peripheral>((resolve) => {
       onDiscover = (p) => {
-        if (p.connectable !== false) resolve(p);
+        if (p.connectable === false) return;
+        if (address === undefined || p.address.toLowerCase() === address) resolve(p);
       };
       noble.on('discover', onDiscover);
     });

@@ -125,4 +125,41 @@ describe('credit-based flow control', () => {
       RangeError,
     );
   });
+
+  it('chunks from a hostile peer never throw out of onChunk nor yield a frame over the limit', async () => {
+    // Well-sequenced chunks with arbitrary fields, mixed with raw junk.
+    const piece = fc.oneof(
+      fc.record({
+        kind: fc.constant('start' as const),
+        length: fc.nat(200),
+        payload: fc.uint8Array({ maxLength: 34 }),
+      }),
+      fc.record({ kind: fc.constant('more' as const), payload: fc.uint8Array({ maxLength: 38 }) }),
+      fc.record({
+        kind: fc.constant('credit' as const),
+        credits: fc.integer({ min: 0, max: 0xffff }),
+      }),
+      fc.uint8Array({ maxLength: 40 }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(piece, { maxLength: 60 }), async (pieces) => {
+        const pipe = chunkPipe(40);
+        const b = new CreditLink(pipe.b, { maxFrameSize: 64, windowChunks: 64 });
+        pipe.attach({ onChunk() {}, onDisconnect() {} }, b);
+        const frames: Uint8Array[] = [];
+        const reading = (async () => {
+          for (let f = await b.receive(); f; f = await b.receive()) frames.push(f);
+        })().catch(() => {});
+        b.onChunk(encodeChunk({ kind: 'hello', seq: 0, version: 1, credits: 4 }));
+        pieces.forEach((p, i) => {
+          b.onChunk(p instanceof Uint8Array ? p : encodeChunk({ ...p, seq: (i + 1) & 0xff }));
+        });
+        await new Promise((r) => setImmediate(r));
+        b.abort();
+        await reading;
+        for (const f of frames) assert.ok(f.length <= 64, `a frame of ${f.length} bytes`);
+      }),
+      { numRuns: 300 },
+    );
+  });
 });

@@ -151,6 +151,11 @@ export class BlePeripheral {
     return link;
   }
 
+  /** The controller's Bluetooth address (`aa:bb:cc:dd:ee:ff`), for a central to look for. */
+  get address(): string {
+    return this.#bleno.address;
+  }
+
   /**
    * Drops the current connection at once, without the close handshake: the central's link
    * fails as if the peripheral had walked out of range. For tests of that failure.
