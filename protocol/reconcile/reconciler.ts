@@ -33,8 +33,8 @@ import {
   cellsToBytes,
   CELL_BYTES,
   emptyCells,
-  encodeCells,
   peelCells,
+  SketchEncoder,
   type Cells,
 } from './riblt.ts';
 import { firstBatchEnd, keyListIsCheaper, nextBatchEnd } from './schedule.ts';
@@ -88,6 +88,7 @@ export class Reconciler {
   private peer: StoreDigest | null = null;
   private role = 0;
   private ownKeys: Float64Array = new Float64Array(0);
+  private encoder: SketchEncoder | null = null;
   private ownCells: Cells = emptyCells(0);
   private peerCells: Cells = emptyCells(0);
   private peerReceived = 0;
@@ -204,7 +205,8 @@ export class Reconciler {
 
   private sendBatch(end: number): ReconcileMessage[] {
     const from = this.batchEnd;
-    const fresh = encodeCells(this.ownKeys, from, end);
+    this.encoder ??= new SketchEncoder(this.ownKeys);
+    const fresh = this.encoder.next(end);
     this.ownCells = appendCells(this.ownCells, fresh);
     this.peerCells = appendCells(this.peerCells, emptyCells(end - from));
     this.batchEnd = end;

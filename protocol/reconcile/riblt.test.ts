@@ -8,6 +8,7 @@ import {
   IndexWalk,
   keyHitsIndex,
   peelCells,
+  SketchEncoder,
   xorCellsInto,
 } from './riblt.ts';
 import { firstBatchEnd, nextBatchEnd } from './schedule.ts';
@@ -64,6 +65,25 @@ test('a range of cells equals the same slice of a longer prefix (the sketch is r
         const part = encodeCells(keys, from, from + len);
         assert.deepEqual(part.hi, whole.hi.slice(from));
         assert.deepEqual(part.chk, whole.chk.slice(from));
+      },
+    ),
+  );
+});
+
+test('the batch encoder codes the same cells as coding each range from scratch', () => {
+  fc.assert(
+    fc.property(
+      fc.array(key48, { maxLength: 50 }),
+      fc.array(fc.integer({ min: 1, max: 20 }), { minLength: 1, maxLength: 4 }),
+      (keys, steps) => {
+        const enc = new SketchEncoder(keys);
+        let from = 0;
+        for (const step of steps) {
+          const got = enc.next(from + step);
+          assert.deepEqual(got, encodeCells(keys, from, from + step));
+          from += step;
+        }
+        assert.throws(() => enc.next(from), RangeError);
       },
     ),
   );

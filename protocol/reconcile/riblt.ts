@@ -102,6 +102,69 @@ export function encodeCells(keys: ArrayLike<number>, from: number, to: number): 
   return cells;
 }
 
+/**
+ * Codes one set batch after batch: each call codes the cells from where the last one
+ * stopped, resuming every key's index sequence instead of walking it again from 0.
+ */
+export class SketchEncoder {
+  private readonly hi: Int32Array;
+  private readonly lo: Int32Array;
+  private readonly chk: Int32Array;
+  private readonly walks: IndexWalk[];
+  private end = 0;
+
+  /** @param keys key numbers below 2^48 */
+  constructor(keys: ArrayLike<number>) {
+    const n = keys.length;
+    this.hi = new Int32Array(n);
+    this.lo = new Int32Array(n);
+    this.chk = new Int32Array(n);
+    this.walks = new Array<IndexWalk>(n);
+    for (let k = 0; k < n; k++) {
+      const key = keys[k] as number;
+      const hi = Math.floor(key / 0x1000000);
+      const lo = key % 0x1000000;
+      this.hi[k] = hi;
+      this.lo[k] = lo;
+      this.chk[k] = keyCheck(hi, lo);
+      this.walks[k] = new IndexWalk(hi, lo);
+    }
+  }
+
+  /** Cells coded so far: the next call starts here. */
+  get coded(): number {
+    return this.end;
+  }
+
+  /**
+   * Codes cells [coded, to).
+   *
+   * @throws RangeError when `to` is not past the cells already coded, or past MAX_CELL_INDEX
+   */
+  next(to: number): Cells {
+    const from = this.end;
+    if (!Number.isInteger(to) || to <= from || to > MAX_CELL_INDEX) {
+      throw new RangeError(`expected a batch end in ${from + 1}..${MAX_CELL_INDEX}, got ${to}`);
+    }
+    const cells = emptyCells(to - from);
+    for (let k = 0; k < this.walks.length; k++) {
+      const walk = this.walks[k] as IndexWalk;
+      const hi = this.hi[k] as number;
+      const lo = this.lo[k] as number;
+      const chk = this.chk[k] as number;
+      while (walk.index < to) {
+        const j = walk.index - from;
+        cells.hi[j] = (cells.hi[j] as number) ^ hi;
+        cells.lo[j] = (cells.lo[j] as number) ^ lo;
+        cells.chk[j] = (cells.chk[j] as number) ^ chk;
+        walk.next();
+      }
+    }
+    this.end = to;
+    return cells;
+  }
+}
+
 /** Serialises cells: per cell, 3 bytes hi, 3 bytes lo, 2 bytes check, all big-endian. */
 export function cellsToBytes(cells: Cells): Uint8Array {
   const n = cells.hi.length;
