@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { exitStatusFor, isCertsyncError } from '../../protocol/errors.ts';
 import { Store } from '../store/index.ts';
 import { UsageError, type Command, type CommandContext, type OptionSpec } from './command.ts';
-import { findCommand, loadCommands } from './registry.ts';
+import { loadCommands, resolveCommand } from './registry.ts';
 
 /** Options every command takes. */
 export const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
@@ -132,15 +132,13 @@ export async function main(argv: readonly string[], io: CliIo = PROCESS_IO): Pro
   const json = argv.includes('--json');
   const stores: Store[] = [];
   try {
-    const commands = await loadCommands();
     const { words, rest } = commandWords(argv);
-    const found = findCommand(commands, words);
+    const found = await resolveCommand(words);
     if (!found) {
-      if (words.length === 0 && (argv.includes('--help') || argv.includes('-h'))) {
-        io.stdout(overview(commands));
-        return 0;
-      }
+      const { commands, broken } = await loadCommands();
+      for (const b of broken) io.stderr(`certsync: ${b}\n`);
       io.stdout(overview(commands));
+      if (words.length === 0 && (argv.includes('--help') || argv.includes('-h'))) return 0;
       throw new UsageError(
         words.length ? `unknown command: ${words.join(' ')}` : 'no command given',
       );
