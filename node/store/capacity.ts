@@ -64,7 +64,10 @@ export interface EvictionPlan {
   readonly policy: OverflowPolicy;
   /** The unpinned certificates `lru` would evict, least recently used first. */
   readonly victims: readonly CertificateRecord[];
-  /** False when fewer than `needed` unpinned certificates exist: the insert would fail. */
+  /**
+   * False when `lru` could not make the room (every certificate held is pinned). With more
+   * new certificates than the capacity, `victims` lists only those held now.
+   */
   readonly possible: boolean;
 }
 
@@ -159,6 +162,9 @@ export class Capacity {
     const needed =
       state.capacity === null ? 0 : Math.max(0, state.count + newCount - state.capacity);
     const victims = needed ? this.victims(needed) : [];
-    return { needed, policy: state.policy, victims, possible: victims.length === needed };
+    // Under lru an insert fails only when every certificate held is pinned: otherwise each new
+    // one can replace an unpinned one (when more arrive than fit, their own first ones).
+    const possible = needed === 0 || (state.capacity ?? 0) > state.pinned;
+    return { needed, policy: state.policy, victims, possible };
   }
 }

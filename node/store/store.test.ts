@@ -243,6 +243,29 @@ describe('certificates', () => {
   });
 });
 
+describe('capacity', () => {
+  it('wouldEvict names the victims lru would take, and says when only pinned ones are left', () => {
+    const store = freshStore({ capacity: 2 });
+    store.certificates.add([certs.alice, certs.bob], { source: 't' });
+    assert.equal(store.capacity.wouldEvict(0).needed, 0);
+    store.certificates.setMeta(certs.alice.fingerprint, { pinned: true });
+    const plan = store.capacity.wouldEvict(1);
+    assert.deepEqual(
+      [plan.needed, plan.policy, plan.possible, plan.victims.map((v) => v.commonName)],
+      [1, 'lru', true, ['Bob Example']],
+    );
+    store.certificates.setMeta(certs.bob.fingerprint, { pinned: true });
+    assert.equal(store.capacity.wouldEvict(1).possible, false);
+    assert.throws(
+      () => store.certificates.add([certs.carol], { source: 't' }),
+      hasCode('store-full'),
+    );
+    assert.throws(() => store.capacity.set({ capacity: 1 }), hasCode('bad-input'));
+    assert.throws(() => store.capacity.set({ capacity: -1 }), RangeError);
+    store.close();
+  });
+});
+
 describe('crls', () => {
   it('stores a CRL with its revoked serials and finds a revocation', () => {
     const store = freshStore();
