@@ -1,6 +1,6 @@
 /**
- * Signs many S/MIME end-entity certificates quickly under a CA that openssl made, for the
- * store benchmark: spawning openssl ten thousand times would dominate the run. The DER is
+ * Signs many certificates quickly, for the store benchmark and for property tests over
+ * random issuer graphs: spawning openssl ten thousand times would dominate the run. The DER is
  * assembled here and signed with Node's crypto using the CA's key; openssl reads the result
  * (see fast-leaves.test.ts), so it is a real certificate, not a look-alike.
  */
@@ -73,11 +73,85 @@ export function leafKeys(count: number): Uint8Array[] {
   });
 }
 
+/** A CA made in-process: what {@link signCertificate} needs to issue under it. */
+export interface FastCa extends FastIssuer {
+  /** Its public key, SPKI DER. */
+  readonly spki: Uint8Array;
+}
+
+/** The DER of a name with one common name. */
+export function commonName(cn: string): Uint8Array {
+  return tlv(0x30, tlv(0x31, tlv(0x30, oid('2.5.4.3'), tlv(0x0c, Buffer.from(cn)))));
+}
+
+/** A new P-256 key pair with `cn` as its CA name, for certificates made without openssl. */
+export function fastCa(cn: string): FastCa {
+  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const spki = new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }));
+  const bits = childrenOf(spki)[1] as Uint8Array;
+  const keyId = createHash('sha1').update(bits.subarray(3)).digest();
+  return { subject: commonName(cn), keyId, key: privateKey, spki };
+}
+
+/** What {@link signCertificate} puts in a certificate. */
+export interface FastCertificate {
+  /** Subject name DER (see {@link commonName}). */
+  readonly subject: Uint8Array;
+  readonly spki: Uint8Array;
+  /** A CA certificate (cA true, keyCertSign) or an S/MIME end-entity one. */
+  readonly ca: boolean;
+  /** rfc822Name for an end-entity certificate. */
+  readonly email?: string;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+}
+
 /**
- * A DER certificate for `email` under `issuer`: ECDSA-with-SHA256, basic constraints CA:false,
- * digitalSignature + keyEncipherment, emailProtection, the address as rfc822Name, AKI and SKI.
- * Returns the certificate and its serial (hex).
+ * A DER certificate under `issuer`, ECDSA-with-SHA256, with basic constraints, key usage,
+ * AKI and SKI (the SKI being SHA-1 of the key bits, so children's AKIs match), and for an
+ * end entity emailProtection and the address. Returns the certificate and its serial (hex).
  */
+export function signCertificate(
+  issuer: FastIssuer,
+  c: FastCertificate,
+): { der: Uint8Array; serial: string } {
+  const serial = randomBytes(12);
+  serial[0] = ((serial[0] as number) & 0x7f) | 0x10;
+  const alg = tlv(0x30, oid('1.2.840.10045.4.3.2'));
+  const bits = childrenOf(c.spki)[1] as Uint8Array;
+  const skiValue = createHash('sha1').update(bits.subarray(3)).digest();
+  const exts = c.ca
+    ? [
+        extension('2.5.29.19', true, tlv(0x30, Buffer.from([0x01, 0x01, 0xff]))),
+        extension('2.5.29.15', true, tlv(0x03, Buffer.from([0x01, 0x06]))),
+      ]
+    : [
+        extension('2.5.29.19', true, tlv(0x30)),
+        extension('2.5.29.15', true, tlv(0x03, Buffer.from([0x05, 0xa0]))),
+        extension('2.5.29.37', false, tlv(0x30, oid('1.3.6.1.5.5.7.3.4'))),
+        ...(c.email
+          ? [extension('2.5.29.17', false, tlv(0x30, tlv(0x81, Buffer.from(c.email))))]
+          : []),
+      ];
+  exts.push(extension('2.5.29.35', false, tlv(0x30, tlv(0x80, issuer.keyId))));
+  exts.push(extension('2.5.29.14', false, tlv(0x04, skiValue)));
+  const tbs = tlv(
+    0x30,
+    tlv(0xa0, tlv(0x02, Buffer.from([2]))),
+    tlv(0x02, serial),
+    alg,
+    issuer.subject,
+    tlv(0x30, utcTime(c.notBefore), utcTime(c.notAfter)),
+    c.subject,
+    c.spki,
+    tlv(0xa3, tlv(0x30, ...exts)),
+  );
+  const signature = sign('sha256', tbs, issuer.key);
+  const der = tlv(0x30, tbs, alg, tlv(0x03, Buffer.from([0]), signature));
+  return { der: new Uint8Array(der), serial: serial.toString('hex') };
+}
+
+/** An S/MIME certificate for `email` under `issuer` (see {@link signCertificate}). */
 export function signLeaf(
   issuer: FastIssuer,
   spki: Uint8Array,
@@ -85,35 +159,12 @@ export function signLeaf(
   notBefore: Date,
   notAfter: Date,
 ): { der: Uint8Array; serial: string } {
-  const serial = randomBytes(12);
-  serial[0] = ((serial[0] as number) & 0x7f) | 0x10;
-  const alg = tlv(0x30, oid('1.2.840.10045.4.3.2'));
-  const name = tlv(0x30, tlv(0x31, tlv(0x30, oid('2.5.4.3'), tlv(0x0c, Buffer.from(email)))));
-  const skiValue = createHash('sha1').update(spki).digest();
-  const exts = tlv(
-    0xa3,
-    tlv(
-      0x30,
-      extension('2.5.29.19', true, tlv(0x30)),
-      extension('2.5.29.15', true, tlv(0x03, Buffer.from([0x05, 0xa0]))),
-      extension('2.5.29.37', false, tlv(0x30, oid('1.3.6.1.5.5.7.3.4'))),
-      extension('2.5.29.17', false, tlv(0x30, tlv(0x81, Buffer.from(email)))),
-      extension('2.5.29.35', false, tlv(0x30, tlv(0x80, issuer.keyId))),
-      extension('2.5.29.14', false, tlv(0x04, skiValue)),
-    ),
-  );
-  const tbs = tlv(
-    0x30,
-    tlv(0xa0, tlv(0x02, Buffer.from([2]))),
-    tlv(0x02, serial),
-    alg,
-    issuer.subject,
-    tlv(0x30, utcTime(notBefore), utcTime(notAfter)),
-    name,
+  return signCertificate(issuer, {
+    subject: commonName(email),
     spki,
-    exts,
-  );
-  const signature = sign('sha256', tbs, issuer.key);
-  const der = tlv(0x30, tbs, alg, tlv(0x03, Buffer.from([0]), signature));
-  return { der: new Uint8Array(der), serial: serial.toString('hex') };
+    ca: false,
+    email,
+    notBefore,
+    notAfter,
+  });
 }
