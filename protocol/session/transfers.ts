@@ -42,7 +42,7 @@ export function beginOutbound(
   mode: TransferMode,
   ids: readonly string[],
   requested?: readonly string[],
-  rescueFor?: number,
+  offerFor?: number,
 ): void {
   t.s.outbound = {
     id,
@@ -55,7 +55,8 @@ export function beginOutbound(
     alert: null,
     deadline: t.now + t.s.config.timeouts.answer,
     ...(requested ? { requested } : {}),
-    ...(rescueFor !== undefined ? { rescue: { forTransfer: rescueFor, safe: [] } } : {}),
+    held: [],
+    ...(offerFor !== undefined ? { offerFor } : {}),
   };
   t.send({ type: 'transfer-begin', id, mode, items: ids.length });
   pump(t);
@@ -146,7 +147,7 @@ export function onItemsAck(t: Turn, m: MessageOf<'items-ack'>): void {
     ...out,
     unacked: out.unacked.slice(1),
     deadline: t.now + t.s.config.timeouts.answer,
-    ...(out.rescue ? { rescue: { ...out.rescue, safe: [...out.rescue.safe, ...held] } } : {}),
+    held: [...out.held, ...held],
   };
   t.effect({ kind: 'items-acked', transfer: m.id, results: m.results });
   pump(t);
@@ -201,13 +202,9 @@ export function onTransferDone(t: Turn, m: MessageOf<'transfer-done'>): void {
   // The receiving direction waited for this one: to offer a last copy, or before ending a
   // replace-all. Go on now.
   const inb = t.s.inbound;
-  const offered = out.rescue?.forTransfer === inb?.id ? new Set(out.rescue?.safe) : null;
-  if (inb?.waiting?.offering !== undefined && offered) {
-    afterOffer(t, inb, inb.waiting, offered);
-  } else if (inb?.ending) {
-    if (offered) finishReplaceAll(t, inb, offered);
-    else endReplaceAll(t, inb);
-  }
+  if (!inb || out.offerFor !== inb.id) return;
+  if (inb.waiting?.offering !== undefined) afterOffer(t, inb, inb.waiting, new Set(out.held));
+  else if (inb.ending) finishReplaceAll(t, inb, new Set(out.held));
 }
 
 /** Outcomes after which the peer holds the item: it is no longer a last copy here. */
@@ -259,14 +256,16 @@ export function onTransferEnd(t: Turn, m: MessageOf<'transfer-end'>): void {
  * Ends a replace-all without destroying a last copy (spec/protocol.md, "Transfers"): what
  * the store holds beyond the selection is first offered back to the sender in a transfer
  * of mode add; only what the sender then holds is removed. When this side is already
- * sending a transfer, the offer waits for it to finish.
+ * sending, it does not wait (two crossing replace-alls would deadlock): it removes only
+ * what the peer has acknowledged holding so far.
  */
 function endReplaceAll(t: Turn, inb: Inbound): void {
   const keep = new Set(inb.received);
   const beyond = t.env.store.selectAll().filter((id) => !keep.has(id));
   t.s.inbound = inb;
+  const out = t.s.outbound;
   if (beyond.length === 0) return finishReplaceAll(t, inb, new Set());
-  if (t.s.outbound !== null) return;
+  if (out !== null) return finishReplaceAll(t, inb, new Set(out.held));
   beginOutbound(t, t.nextId(), 'add', beyond, undefined, inb.id);
 }
 

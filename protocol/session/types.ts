@@ -77,11 +77,10 @@ export interface Outbound {
   readonly ended: boolean;
   /** The ids a pull named, when this transfer answers one (the private-key rule needs it). */
   readonly requested?: readonly string[];
-  /**
-   * Set when this transfer offers the peer what a replace-all received from it would remove
-   * here: the id of that replace-all, and the hex ids the peer acknowledged holding now.
-   */
-  readonly rescue?: { readonly forTransfer: number; readonly safe: readonly string[] };
+  /** Hex ids the peer acknowledged holding now (stored, updated or unchanged). */
+  readonly held: readonly string[];
+  /** Set when this transfer offers last copies for the peer's transfer of this id. */
+  readonly offerFor?: number;
   /** The peer's store is full: waiting for this side's user to pick a victim or abort. */
   readonly alert: { readonly incoming: Uint8Array; readonly candidates: readonly string[] } | null;
   readonly deadline: number;
