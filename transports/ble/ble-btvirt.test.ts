@@ -51,7 +51,7 @@ test(
       const peer = runPeer('peripheral', ttyP, [String(1 << 22), String(maxFrameSize)], children);
       central = await BleCentral.open({
         hciPort: ttyC,
-        link: { maxFrameSize, keepaliveMs: 500, idleTimeoutMs: 3000 },
+        link: { maxFrameSize, keepaliveMs: 1000, idleTimeoutMs: 5000 },
       });
       const link = await central.connect();
       const writer = (async () => {
