@@ -458,6 +458,14 @@ test('after our goodbye, other frames are discarded unread until the peer goodby
   a.feed({ kind: 'frame', now: 2, frame: Uint8Array.of(0xff) });
   const page: Message = { type: 'list-page', id: 9, entries: [], total: 0 };
   a.feed({ kind: 'frame', now: 2, frame: encodeMessage(1, page, DEFAULT_LIMITS) });
+  const refusal: Message = {
+    type: 'error',
+    code: 'not-found',
+    message: 'x',
+    inReplyTo: 9,
+    fatal: false,
+  };
+  a.feed({ kind: 'frame', now: 2, frame: encodeMessage(1, refusal, DEFAULT_LIMITS) });
   assert.equal(a.state.phase, 'closing');
   assert.equal(a.outbox.length, 0);
   a.feed({ kind: 'frame', now: 3, frame: encodeMessage(1, { type: 'goodbye' }, DEFAULT_LIMITS) });

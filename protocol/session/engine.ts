@@ -176,7 +176,7 @@ function onFrameWhileClosing(t: Turn, frame: Uint8Array): void {
   if (incoming.kind !== 'message') return;
   const m = incoming.message;
   if (m.type === 'goodbye') t.closeWith(null);
-  else if (m.type === 'error') onError(t, m);
+  else if (m.type === 'error' && m.fatal) onError(t, m);
 }
 
 function onMessage(t: Turn, m: Message): void {
