@@ -101,9 +101,9 @@ const OTHER_FORMS = [
 
 const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
 
-/** Lower-case hex of bytes (a table walk: cheaper than a Buffer for the short values here). */
+/** Lower-case hex of bytes (a table walk for the shortest values, which are the most common). */
 export function hex(bytes: Uint8Array): string {
-  if (bytes.length > 64) {
+  if (bytes.length > 8) {
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
   }
   let out = '';
@@ -112,7 +112,7 @@ export function hex(bytes: Uint8Array): string {
 }
 
 /** Reads the header at `at`; null when it is not DER or runs past `end`. */
-function header(buf: Uint8Array, at: number, end: number): Der | null {
+export function header(buf: Uint8Array, at: number, end: number): Der | null {
   if (at + 2 > end) return null;
   const tag = buf[at] as number;
   if ((tag & 0x1f) === 0x1f) return null;
@@ -263,6 +263,12 @@ export function readAlgorithm(node: Der | undefined, invalid: Invalid): Algorith
   return items[1] ? { oid: id, params: rawOf(items[1]) } : { oid: id };
 }
 
+function twoDigits(buf: Uint8Array, at: number): number {
+  const hi = (buf[at] as number) - 0x30;
+  const lo = (buf[at + 1] as number) - 0x30;
+  return hi < 0 || hi > 9 || lo < 0 || lo > 9 ? -1 : hi * 10 + lo;
+}
+
 /**
  * A UTCTime (YYMMDDHHMMSSZ, years 1950-2049) or GeneralizedTime (YYYYMMDDHHMMSSZ), in whole
  * seconds: RFC 5280 4.1.2.5 allows no other form, fractions included. Read digit by digit,
@@ -274,25 +280,16 @@ export function readTime(node: Der | undefined, invalid: Invalid): Date {
   const { buf, body, end } = node;
   const digits = utc ? 12 : 14;
   if (end - body !== digits + 1 || buf[end - 1] !== 0x5a) throw invalid('time');
-  const two = (at: number): number => {
-    const hi = (buf[at] as number) - 0x30;
-    const lo = (buf[at + 1] as number) - 0x30;
-    if (hi < 0 || hi > 9 || lo < 0 || lo > 9) throw invalid('time');
-    return hi * 10 + lo;
-  };
-  let at = body;
-  let year = two(at);
-  at += 2;
-  if (utc) year += year < 50 ? 2000 : 1900;
-  else {
-    year = year * 100 + two(at);
-    at += 2;
-  }
-  const mo = two(at);
-  const d = two(at + 2);
-  const h = two(at + 4);
-  const mi = two(at + 6);
-  const sec = two(at + 8);
+  const century = utc ? 0 : twoDigits(buf, body);
+  const at = utc ? body : body + 2;
+  const yy = twoDigits(buf, at);
+  const mo = twoDigits(buf, at + 2);
+  const d = twoDigits(buf, at + 4);
+  const h = twoDigits(buf, at + 6);
+  const mi = twoDigits(buf, at + 8);
+  const sec = twoDigits(buf, at + 10);
+  if (Math.min(century, yy, mo, d, h, mi, sec) < 0) throw invalid('time');
+  const year = utc ? yy + (yy < 50 ? 2000 : 1900) : century * 100 + yy;
   const date = new Date(Date.UTC(year, mo - 1, d, h, mi, sec));
   if (date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d || h > 23 || mi > 59 || sec > 59) {
     throw invalid('time');
