@@ -1,0 +1,178 @@
+/**
+ * Deliberately broken variants of certsync's conformance adapter, each breaking one rule of
+ * the spec. `certsync-adapter.ts --mutant NAME` runs one; the conformance suite must fail
+ * against every one of them (conformance/conformance.test.ts checks that it does).
+ *
+ * Each mutant works through the adapter's hook points (session-driver.ts): the bytes of its
+ * own hello, the prologue, the plaintext frames either way, the store. Frame rewrites decode
+ * and re-encode the CBOR item deterministically, so a rewritten frame is still well formed.
+ */
+import type { ItemResult, Tombstone, Item } from '../protocol/messages/records.ts';
+import type { Entry } from '../protocol/merge/entry.ts';
+import type { ApplyContext, ApplyOutcome } from '../protocol/merge/store.ts';
+import type { ReceiveOutcome, StoreView } from '../protocol/session/store-view.ts';
+import type { SyncStore } from '../protocol/merge/store.ts';
+import type { TransferMode } from '../protocol/messages/catalog.ts';
+import { decodeCbor, encodeCbor, type CborKey, type CborValue } from '../protocol/wire/cbor.ts';
+import { DEFAULT_LIMITS } from '../protocol/wire/limits.ts';
+import type { DriverHooks } from './adapter/session-driver.ts';
+
+/** One broken variant: what it breaks and how. */
+export interface Mutant {
+  readonly name: string;
+  /** The rule it breaks, in the spec's words, with the section. */
+  readonly breaks: string;
+  readonly hooks: DriverHooks;
+  /** The store takes no capacity, while the adapter still reports the one it was given. */
+  readonly ignoresCapacity?: boolean;
+}
+
+type Envelope = [number, number, Map<CborKey, CborValue>];
+
+/** The frame as an envelope, or null when it is not one (left to the engine to reject). */
+function envelopeOf(frame: Uint8Array): Envelope | null {
+  try {
+    const v = decodeCbor(frame, DEFAULT_LIMITS);
+    if (!Array.isArray(v) || v.length !== 3) return null;
+    const [version, type, payload] = v;
+    if (typeof version !== 'number' || typeof type !== 'number') return null;
+    if (!(payload instanceof Map)) return null;
+    return [version, type, new Map(payload)];
+  } catch {
+    return null;
+  }
+}
+
+/** Applies `edit` to the frame's envelope; frames that are not envelopes pass unchanged. */
+function rewrite(frame: Uint8Array, edit: (e: Envelope) => void): Uint8Array {
+  const e = envelopeOf(frame);
+  if (!e) return frame;
+  edit(e);
+  return encodeCbor(e);
+}
+
+/** Wraps a store so that received tombstones change nothing yet are reported as applied. */
+function ignoreTombstones(s: StoreView & SyncStore): StoreView & SyncStore {
+  const receive = (entry: Item | Tombstone, mode: TransferMode, victim?: string) => {
+    if ('deletedAt' in entry) {
+      const result: ItemResult = { id: entry.id, outcome: 'deleted' };
+      return { kind: 'done', result } satisfies ReceiveOutcome;
+    }
+    return s.receive(entry, mode, victim);
+  };
+  const apply = (entry: Entry, ctx: ApplyContext): ApplyOutcome =>
+    entry.deleted ? { kind: 'unchanged' } : s.apply(entry, ctx);
+  return new Proxy(s, {
+    get(target, key, receiver) {
+      if (key === 'receive') return receive;
+      if (key === 'apply') return apply;
+      const v: unknown = Reflect.get(target, key, receiver);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
+/** Every mutant, by name. */
+export const MUTANTS: readonly Mutant[] = [
+  {
+    name: 'ignores-tombstones',
+    breaks: 'reconcile.md 10 / protocol.md 8.5: tombstones are applied by the merge rule',
+    hooks: { store: ignoreTombstones },
+  },
+  {
+    name: 'exceeds-capacity',
+    breaks: 'protocol.md 8.5: capacity is never exceeded',
+    hooks: {},
+    ignoresCapacity: true,
+  },
+  {
+    name: 'accepts-unknown-version',
+    breaks: 'protocol.md 5: no common version is no-common-version; other envelope versions fail',
+    hooks: {
+      incoming: (f) =>
+        rewrite(f, (e) => {
+          e[0] = 1;
+          if (e[1] === 1) e[2].set(0, [1, 1]);
+        }),
+    },
+  },
+  {
+    name: 'skips-transcript-binding',
+    breaks: 'session.md 4: the two hello frames are the handshake prologue',
+    hooks: { bindHellos: false },
+  },
+  {
+    name: 'miscounts-digest',
+    breaks: 'reconcile.md 7: the digest counts every record, live and tombstones',
+    hooks: {
+      ownHello: (f) =>
+        rewrite(f, (e) => {
+          const summary = e[2].get(2);
+          const digest = summary instanceof Map ? summary.get(4) : undefined;
+          if (!(summary instanceof Map) || !(digest instanceof Uint8Array)) return;
+          if (digest.length < 21) return;
+          const bumped = digest.slice();
+          const view = new DataView(bumped.buffer);
+          view.setUint32(17, view.getUint32(17) + 1);
+          const s = new Map(summary);
+          s.set(4, bumped);
+          e[2].set(2, s);
+        }),
+    },
+  },
+  {
+    name: 'truncates-frame',
+    breaks: 'protocol.md 2: every frame is exactly one whole CBOR item',
+    hooks: { outgoing: (f) => [f.length > 160 ? f.subarray(0, f.length - 1) : f] },
+  },
+  {
+    name: 'rejects-extension-types',
+    breaks: 'protocol.md 6: types 128..65535 are skipped silently',
+    hooks: { incoming: (f) => rewrite(f, (e) => void (e[1] >= 128 && (e[1] = 4))) },
+  },
+  {
+    name: 'accepts-critical-fields',
+    breaks: 'protocol.md 6: a negative payload key the receiver does not know is rejected',
+    hooks: {
+      incoming: (f) =>
+        rewrite(f, (e) => {
+          for (const k of [...e[2].keys()]) if (typeof k === 'number' && k < 0) e[2].delete(k);
+        }),
+    },
+  },
+  {
+    name: 'no-goodbye-answer',
+    breaks: 'protocol.md 8.8: a side that receives goodbye answers goodbye',
+    hooks: { outgoing: (f) => (envelopeOf(f)?.[1] === 2 ? [] : [f]) },
+  },
+  {
+    name: 'wrong-ack-seq',
+    breaks: 'protocol.md 8.5: items-ack names the batch it acknowledges',
+    hooks: {
+      outgoing: (f) => [
+        rewrite(f, (e) => {
+          const seq = e[2].get(1);
+          if (e[1] === 43 && typeof seq === 'number') e[2].set(1, seq + 1);
+        }),
+      ],
+    },
+  },
+];
+
+const CORRECT: Mutant = { name: 'none', breaks: 'nothing', hooks: {} };
+
+/**
+ * The mutant called `name`, or the correct adapter when `name` is absent.
+ *
+ * @throws RangeError for an unknown name
+ */
+export function mutantNamed(name: string | undefined): Mutant {
+  if (name === undefined || name === 'none') return CORRECT;
+  const m = MUTANTS.find((x) => x.name === name);
+  if (!m) {
+    throw new RangeError(
+      `expected a mutant (${MUTANTS.map((x) => x.name).join(', ')}), got ${name}`,
+    );
+  }
+  return m;
+}

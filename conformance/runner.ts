@@ -1,0 +1,164 @@
+/**
+ * The conformance runner: starts an implementation through its adapter
+ * (conformance/README.md), runs every case against it as the peer on the wire, and reports.
+ *
+ *   npm run conformance [-- --seed N --json out.json --impl "<command>" --mutant NAME
+ *                          --only PREFIX --bail]
+ *
+ * Prints one line per failed case, coverage per spec section, then the summary line
+ * `N passed, N failed`; writes the JSON report when asked; exits 1 on any failure.
+ */
+import { writeFileSync } from 'node:fs';
+import { createIdentity } from '../node/keys/identity.ts';
+import { OpensslPki } from '../node/testing/openssl-pki.ts';
+import { makeTemplateCertificate } from '../node/testing/certificate-factory.ts';
+import { ALL_CASES } from './cases/index.ts';
+import { coverage, type SectionCoverage } from './harness/coverage.ts';
+import { CertPool, Context, Rng, type Case } from './harness/context.ts';
+import { Impl } from './harness/impl.ts';
+
+/** certsync's own adapter: the default implementation under test. */
+export const CERTSYNC_ADAPTER = 'node --import tsx conformance/adapter/certsync-adapter.ts';
+
+/** Options of one run. */
+export interface RunOptions {
+  readonly seed: number;
+  readonly impl: string;
+  readonly mutant?: string;
+  /** Only cases whose name starts with this. */
+  readonly only?: string;
+  /** Stop at the first failure (how the mutant check stays quick). */
+  readonly bail?: boolean;
+  readonly cwd: string;
+}
+
+/** One case's outcome. */
+export interface CaseResult {
+  readonly name: string;
+  readonly covers: readonly string[];
+  readonly passed: boolean;
+  readonly ms: number;
+  readonly error?: string;
+}
+
+/** The JSON report. */
+export interface RunReport {
+  readonly implementation: string;
+  readonly seed: number;
+  readonly passed: number;
+  readonly failed: number;
+  readonly cases: readonly CaseResult[];
+  readonly coverage: readonly SectionCoverage[];
+}
+
+/** Per-case wall-clock bound: a hung case fails instead of hanging the run. */
+const CASE_TIMEOUT_MS = 90_000;
+
+async function runCase(c: Case, ctx: Context): Promise<CaseResult> {
+  const start = Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no result in ${CASE_TIMEOUT_MS} ms`)),
+        CASE_TIMEOUT_MS,
+      );
+    });
+    await Promise.race([c.run(ctx), late]);
+    return { name: c.name, covers: c.covers, passed: true, ms: Date.now() - start };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return {
+      name: c.name,
+      covers: c.covers,
+      passed: false,
+      ms: Date.now() - start,
+      error: message,
+    };
+  } finally {
+    clearTimeout(timer);
+    await ctx.cleanup();
+  }
+}
+
+/**
+ * Runs the suite against one implementation.
+ *
+ * @throws Error when the adapter cannot be started or the certificates cannot be made
+ */
+export async function runSuite(o: RunOptions): Promise<RunReport> {
+  const pki = await OpensslPki.create();
+  let template: Uint8Array;
+  try {
+    template = (await makeTemplateCertificate(pki)).der;
+  } finally {
+    await pki.cleanup();
+  }
+  const command = o.mutant ? `${o.impl} --mutant ${o.mutant}` : o.impl;
+  const impl = new Impl(command, o.cwd);
+  const ctx = new Context(impl, new Rng(o.seed), new CertPool(template), createIdentity());
+  const results: CaseResult[] = [];
+  try {
+    for (const c of ALL_CASES) {
+      if (o.only && !c.name.startsWith(o.only)) continue;
+      const r = await runCase(c, ctx);
+      results.push(r);
+      if (!r.passed && o.bail) break;
+    }
+  } finally {
+    await impl.stop();
+  }
+  const passed = results.filter((r) => r.passed).length;
+  return {
+    implementation: command,
+    seed: o.seed,
+    passed,
+    failed: results.length - passed,
+    cases: results,
+    coverage: coverage(results, o.cwd),
+  };
+}
+
+function argValue(args: string[], name: string): string | undefined {
+  const at = args.indexOf(name);
+  return at >= 0 ? args[at + 1] : undefined;
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const seed = Number(argValue(args, '--seed') ?? Date.now() % 1_000_000);
+  if (!Number.isSafeInteger(seed) || seed < 0) {
+    throw new RangeError(`expected --seed as a non-negative integer, got ${String(seed)}`);
+  }
+  const mutant = argValue(args, '--mutant');
+  const only = argValue(args, '--only');
+  const report = await runSuite({
+    seed,
+    impl: argValue(args, '--impl') ?? CERTSYNC_ADAPTER,
+    cwd: process.cwd(),
+    bail: args.includes('--bail'),
+    ...(mutant ? { mutant } : {}),
+    ...(only ? { only } : {}),
+  });
+  for (const r of report.cases) {
+    if (!r.passed) process.stdout.write(`FAIL ${r.name} [${r.covers.join(' ')}]: ${r.error}\n`);
+  }
+  process.stdout.write(`seed ${seed}; coverage by spec section:\n`);
+  for (const s of report.coverage) {
+    const mark = s.cases === 0 ? '  none ' : `${String(s.cases).padStart(5)} `;
+    process.stdout.write(`${mark} ${s.section}\n`);
+  }
+  const json = argValue(args, '--json');
+  if (json) writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`);
+  process.stdout.write(`${report.passed} passed, ${report.failed} failed\n`);
+  process.exitCode = report.failed > 0 ? 1 : 0;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((error: unknown) => {
+    process.stderr.write(
+      `conformance: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    process.exitCode = 2;
+  });
+}
