@@ -87,7 +87,8 @@ function within(form: Form, name: unknown, constraint: unknown): boolean {
 function describe(form: Form, name: unknown): string {
   if (form === 'directory') return `directory name "${(name as DistinguishedName).text}"`;
   if (form === 'ip') return `IP address ${Buffer.from(name as Uint8Array).toString('hex')}`;
-  return `${form === 'rfc822' ? 'e-mail address' : form === 'dns' ? 'DNS name' : 'URI'} "${String(name)}"`;
+  const kind = form === 'rfc822' ? 'e-mail address' : form === 'dns' ? 'DNS name' : 'URI';
+  return `${kind} "${String(name)}"`;
 }
 
 /**

@@ -52,6 +52,7 @@ function* extend(
   deadEnds: DeadEnd[],
 ): Generator<CertificateFacts[]> {
   const current = chain[chain.length - 1] as CertificateFacts;
+  const here = `"${current.subject.text}"`;
   const candidates = ctx
     .issuersOf(current, at)
     .filter((c) => c.fingerprint !== current.fingerprint);
@@ -67,7 +68,7 @@ function* extend(
     deadEnds.push({
       kind: 'too-long',
       chain,
-      detail: `a path through "${current.subject.text}" would exceed ${budget.limits.maxPathLength} certificates`,
+      detail: `a path through ${here} would exceed ${budget.limits.maxPathLength} certificates`,
     });
     return;
   }
@@ -88,6 +89,7 @@ function* extend(
       });
       continue;
     }
+    const there = `"${candidate.subject.text}"`;
     if (
       current.authorityKeyId !== undefined &&
       candidate.subjectKeyId !== undefined &&
@@ -96,7 +98,7 @@ function* extend(
       deadEnds.push({
         kind: 'key-id-mismatch',
         chain,
-        detail: `authority key identifier of "${current.subject.text}" does not match "${candidate.subject.text}"`,
+        detail: `authority key identifier of ${here} does not match ${there}`,
       });
       continue;
     }
@@ -104,7 +106,7 @@ function* extend(
       deadEnds.push({
         kind: 'bad-signature',
         chain,
-        detail: `signature of "${current.subject.text}" does not verify with the key of "${candidate.subject.text}"`,
+        detail: `signature of ${here} does not verify with the key of ${there}`,
       });
       continue;
     }
