@@ -14,7 +14,7 @@ import type { Item, ListEntry, Tombstone } from '../../protocol/messages/records
 import { encodeCbor, type CborValue } from '../../protocol/wire/cbor.ts';
 import { hexOf } from '../../protocol/wire/hex.ts';
 import { DEFAULT_LIMITS } from '../../protocol/wire/limits.ts';
-import { recordSession } from './session-script.ts';
+import { recordReconcileSession, recordSession } from './session-script.ts';
 
 const id = (b: number) => new Uint8Array(32).fill(b);
 const origin = Uint8Array.from({ length: 16 }, (_, i) => 0xa0 + i);
@@ -338,4 +338,8 @@ writeFileSync(new URL('messages.json', dir), JSON.stringify(file, null, 2) + '\n
 writeFileSync(
   new URL('session-transfer.json', dir),
   JSON.stringify(recordSession(), null, 2) + '\n',
+);
+writeFileSync(
+  new URL('session-reconcile.json', dir),
+  JSON.stringify(recordReconcileSession(), null, 2) + '\n',
 );

@@ -8,7 +8,13 @@ import { decodeFrame, encodeMessage } from '../../protocol/messages/codec.ts';
 import { fromJsonForm, type Json } from '../../protocol/messages/json-form.ts';
 import { bytesOf, hexOf } from '../../protocol/wire/hex.ts';
 import { DEFAULT_LIMITS } from '../../protocol/wire/limits.ts';
-import { buildSide, parseSession } from './session-script.ts';
+import { assertSameContent } from '../../protocol/testing/store-assertions.ts';
+import {
+  buildReconcileSide,
+  buildSide,
+  parseReconcileSession,
+  parseSession,
+} from './session-script.ts';
 
 const read = (name: string) =>
   JSON.parse(readFileSync(new URL(name, import.meta.url), 'utf8')) as Json;
@@ -62,4 +68,24 @@ test('the recorded session replays: each side sends exactly the recorded frames'
     assert.equal(side.state.phase, 'closed');
     assert.equal(side.seen('close').at(-1)?.error, null);
   }
+});
+
+test('the recorded reconcile session replays, and both stores end with the same records', () => {
+  const { stores, steps } = parseReconcileSession(read('./session-reconcile.json'));
+  const built = {
+    a: buildReconcileSide('a', stores.a),
+    b: buildReconcileSide('b', stores.b),
+  };
+  for (const name of ['a', 'b'] as const) {
+    const { side } = built[name];
+    steps
+      .filter((s) => s.side === name)
+      .forEach((s, i) => {
+        side.feed(s.event);
+        assert.deepEqual(side.outbox.splice(0).map(hexOf), s.sends, `${name} step ${i}`);
+      });
+    assert.equal(side.seen('reconciled').length, 1);
+    assert.equal(side.state.phase, 'closed');
+  }
+  assertSameContent(built.a.store, built.b.store);
 });
