@@ -381,8 +381,11 @@ export class SessionStore implements StoreView, SyncStore {
     const cap = this.store.capacity.state();
     const full = cap.capacity !== null && cap.count - victims.length >= cap.capacity;
     if (full && cap.policy === 'alert') {
-      const candidates = this.store.capacity
-        .victims(ALERT_CANDIDATES)
+      // End-entity certificates first: a CA certificate is an anchor or an intermediate
+      // that the store's other certificates need.
+      const victims = this.store.capacity.victims(cap.count);
+      const candidates = [...victims.filter((r) => !r.isCA), ...victims.filter((r) => r.isCA)]
+        .slice(0, ALERT_CANDIDATES)
         .map((r) => listEntryOf(r, this.certDer(r.fingerprint).length));
       if (candidates.length > 0) return { kind: 'overflow', candidates };
     }
