@@ -74,8 +74,11 @@ function within(form: Form, name: unknown, constraint: unknown): boolean {
     case 'dns':
       return domainWithin(name as string, constraint as string);
     case 'uri': {
-      const host = uriHost(name as string);
-      return host !== null && domainWithin(host, constraint as string);
+      // A URI constraint names one host, or with a leading period any host below a domain.
+      const host = uriHost(name as string)?.toLowerCase();
+      const c = (constraint as string).toLowerCase();
+      if (!host) return false;
+      return c.startsWith('.') ? host.endsWith(c) : host === c;
     }
     case 'directory':
       return dirWithin(name as DistinguishedName, constraint as DistinguishedName);

@@ -130,6 +130,25 @@ describe('S/MIME profile, e-mail matching and name constraints', () => {
     assert.match(d.reason, /directory name/);
   });
 
+  it('applies URI, DNS and IP address constraints by their own rules', async () => {
+    const ca = await lab.intermediate('Mixed NC', root, {
+      extra: [
+        'nameConstraints = critical, permitted;URI:host.example, permitted;IP:192.168.0.0/255.255.0.0, excluded;DNS:bad.example',
+      ],
+    });
+    const check = async (name: string, san: string): Promise<string> => {
+      const leaf = await lab.leaf(name, ca, { extra: [`subjectAltName = ${san}`] });
+      return (await validate(leaf.der, { anchors: [root.der], intermediates: [ca.der] })).code;
+    };
+    assert.equal(await check('URI Host', 'URI:http://host.example/path'), 'valid');
+    // Without a leading period a URI constraint names one host, not its subdomains.
+    assert.equal(await check('URI Sub', 'URI:http://sub.host.example/'), 'constraint-violated');
+    assert.equal(await check('IP In', 'IP:192.168.4.5'), 'valid');
+    assert.equal(await check('IP Out', 'IP:10.0.0.1'), 'constraint-violated');
+    assert.equal(await check('DNS Excluded', 'DNS:mail.bad.example'), 'constraint-violated');
+    assert.equal(await check('DNS Fine', 'DNS:good.example'), 'valid');
+  });
+
   it('reports every address of a certificate even when none was asked for', async () => {
     const leaf = await lab.leaf('Many', root, {
       ext: [...LEAF_EXT, 'subjectAltName = email:a@example.org, email:b@example.org'],
