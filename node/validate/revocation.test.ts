@@ -83,6 +83,45 @@ describe('revocation from CRLs and OCSP responses made by openssl', () => {
     assert.match(r.reason, /CA certificates only/);
   });
 
+  it('does not use a delta CRL, a CRL with an unknown critical extension, or one its issuer may not sign', async () => {
+    const hardFail = async (
+      crl: Uint8Array,
+      leaf = alice,
+      anchors = [root.der],
+      via = [inter.der],
+    ) =>
+      validate(leaf.der, {
+        anchors,
+        intermediates: via,
+        crls: [crl, rootCrl],
+        revocation: 'hard-fail',
+      });
+    const delta = await lab.crl(inter, { ext: ['2.5.29.27 = critical, DER:020101'] });
+    assert.match((await hardFail(delta)).reason, /it is a delta CRL/);
+    const unknown = await lab.crl(inter, { ext: ['1.3.6.1.4.1.99999.7 = critical, ASN1:NULL'] });
+    assert.match((await hardFail(unknown)).reason, /critical 1\.3\.6\.1\.4\.1\.99999\.7/);
+    const noCrlSign = await lab.intermediate('No CRL Sign', root, {
+      ext: ['basicConstraints = critical, CA:true', 'keyUsage = critical, keyCertSign'],
+    });
+    const leaf = await lab.leaf('Under No CRL Sign', noCrlSign);
+    const r = await hardFail(await lab.crl(noCrlSign), leaf, [root.der], [noCrlSign.der]);
+    assert.equal(r.code, 'revocation-unknown');
+    assert.match(r.reason, /does not allow cRLSign/);
+  });
+
+  it('refuses an OCSP responder certified by another CA', async () => {
+    const otherResponder = await lab.leaf('Foreign Responder', root, {
+      ext: ['keyUsage = critical, digitalSignature', 'extendedKeyUsage = OCSPSigning'],
+    });
+    const response = await lab.ocspResponse(inter, bob, {
+      signer: otherResponder,
+      claimGood: true,
+    });
+    const r = await validate(bob.der, base({ ocspResponses: [response] }));
+    assert.equal(r.code, 'revocation-unknown');
+    assert.match(r.reason, /responder certificate is from another issuer/);
+  });
+
   it('checks intermediates too, and backtracks to a renewed intermediate', async () => {
     const old = await lab.intermediate('Renewed', root);
     const renewed = await lab.intermediate('Renewed', root, { keyPath: old.keyPath });
