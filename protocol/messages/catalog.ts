@@ -95,7 +95,7 @@ export const MESSAGES = {
     code: 1,
     schema: record('hello', {
       versions: req(0, tuple(uint(0xffff), uint(0xffff)), 'lowest and highest version spoken'),
-      capabilities: req(1, arrayOf(text(64), 32), 'optional features the sender offers'),
+      capabilities: req(1, arrayOf(uint(0xffff), 32), 'codes of optional features (1 reconcile)'),
       summary: req(2, storeSummary, 'the sender store: counts, room and digest'),
       maxFrame: req(3, uint(MAX_FRAME_BYTES, MIN_FRAME_BYTES), 'largest frame the sender accepts'),
       sync: req(4, syncStart, 'whether the sender starts a reconcile by itself'),

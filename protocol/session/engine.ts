@@ -33,8 +33,8 @@ import { hexOf } from '../wire/hex.ts';
 import { Turn, type SessionEnv } from './turn.ts';
 import type { Command, SessionConfig, SessionEvent, SessionState, StepResult } from './types.ts';
 
-/** The capability a side offers when it can reconcile (spec/protocol.md, "hello"). */
-export const RECONCILE_CAPABILITY = 'reconcile';
+/** The capability code of a side that can reconcile (spec/protocol.md, "hello"). */
+export const RECONCILE_CAPABILITY = 1;
 
 /** A new session, before `start`. */
 export function createSession(config: SessionConfig): SessionState {

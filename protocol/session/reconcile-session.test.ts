@@ -10,12 +10,13 @@ import { Reconciler } from '../reconcile/reconciler.ts';
 import { DEFAULT_LIMITS } from '../wire/limits.ts';
 import { applyOps, originOf, storeOp } from '../testing/store-arbitraries.ts';
 import { assertSameContent } from '../testing/store-assertions.ts';
+import { RECONCILE_CAPABILITY } from './engine.ts';
 import { exchange, Side, testConfig, type LoggedFrame } from './harness.ts';
 import { MemoryStore } from './memory-store.ts';
 import type { SessionConfig } from './types.ts';
 
 function side(name: string, store: SyncMemoryStore, over: Partial<SessionConfig>): Side {
-  const config = testConfig({ capabilities: ['reconcile'], ...over });
+  const config = testConfig({ capabilities: [RECONCILE_CAPABILITY], ...over });
   return new Side(name, config, { store: new MemoryStore(), reconciler: new Reconciler(store) });
 }
 

@@ -39,7 +39,8 @@ export const DEFAULT_TIMEOUTS: SessionTimeouts = Object.freeze({
 /** Fixed settings of one session. */
 export interface SessionConfig {
   readonly versions: VersionRange;
-  readonly capabilities: readonly string[];
+  /** Capability codes this side offers (spec/protocol.md, "hello"). */
+  readonly capabilities: readonly number[];
   /** Largest frame this side accepts (it may be lowered to the link's frame size). */
   readonly limits: WireLimits;
   /** Whether this side reconciles by itself right after the hellos. */

@@ -11,6 +11,7 @@ import type { Message } from '../../protocol/messages/catalog.ts';
 import { encodeMessage } from '../../protocol/messages/codec.ts';
 import { toJsonForm, type Json } from '../../protocol/messages/json-form.ts';
 import type { Item, ListEntry, Tombstone } from '../../protocol/messages/records.ts';
+import { RECONCILE_CAPABILITY } from '../../protocol/session/engine.ts';
 import { encodeCbor, type CborValue } from '../../protocol/wire/cbor.ts';
 import { hexOf } from '../../protocol/wire/hex.ts';
 import { DEFAULT_LIMITS } from '../../protocol/wire/limits.ts';
@@ -63,7 +64,7 @@ const samples: { name: string; note: string; message: Message }[] = [
     message: {
       type: 'hello',
       versions: [1, 1],
-      capabilities: ['reconcile'],
+      capabilities: [RECONCILE_CAPABILITY],
       summary: {
         certificates: 120,
         crls: 3,

@@ -12,6 +12,7 @@ import { EVICT_ANY, MemoryStore as SyncMemoryStore } from '../../protocol/merge/
 import { fromJsonForm, toJsonForm, type Json } from '../../protocol/messages/json-form.ts';
 import { Reconciler } from '../../protocol/reconcile/reconciler.ts';
 import type { Item } from '../../protocol/messages/records.ts';
+import { RECONCILE_CAPABILITY } from '../../protocol/session/engine.ts';
 import { Side, testConfig } from '../../protocol/session/harness.ts';
 import { MemoryStore, type OverflowPolicy } from '../../protocol/session/memory-store.ts';
 import type { SessionEvent } from '../../protocol/session/types.ts';
@@ -190,7 +191,7 @@ export function buildReconcileSide(
   });
   for (const e of entries) store.apply(e, EVICT_ANY);
   const config = testConfig({
-    capabilities: ['reconcile'],
+    capabilities: [RECONCILE_CAPABILITY],
     sync: name === 'a' ? 'auto' : 'on-request',
   });
   const side = new Side(name, config, {
