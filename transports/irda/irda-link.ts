@@ -8,8 +8,12 @@
  *   minimum turnaround time before transmitting (§6.6.8), and keeps each turn within the
  *   maximum turnaround time (§6.6.11) by limiting the bytes it sends per turn.
  * - A window of up to 7 I-frames with modulo-8 N(S) / N(R) (§5.2.2.2). When a station gets
- *   the right to transmit, the peer's N(R) tells it which frames were lost in between, and
- *   it resends them first (go-back-N: the receiver keeps only in-order frames).
+ *   the right to transmit, the peer's last frame tells it which I-frames were lost, and it
+ *   resends those first. Unlike IrLAP, which goes back N, the receiver keeps frames that
+ *   arrive after a lost one and lists them in one extra byte of its final RR / RNR, so only
+ *   the damaged frames are sent again. This is safe with 7 frames in flight modulo 8
+ *   because the right to transmit alternates: a sender always acts on the receiver's
+ *   latest state, never on a stale one.
  * - RR and RNR, so a receiver whose reader is behind stops the sender (§5.2.2.3).
  * - SNRM / UA to connect, DISC / UA to close; RD when the secondary asks to close.
  * - The primary's F-timer: when no final frame comes back it polls again; the secondary's
@@ -123,9 +127,13 @@ export class IrdaLink implements Link {
   readonly #unacked = new Map<number, Uint8Array>();
   #current: { frame: Uint8Array; offset: number } | undefined;
   #peerBusy = false;
+  /** I-frames at or above `va` the peer said it holds: not to be resent. */
+  readonly #peerHolds = new Set<number>();
 
   // Receiving.
   #vr = 0;
+  /** I-frames received after a missing one, by sequence number. */
+  readonly #held = new Map<number, Uint8Array>();
   #partial: Uint8Array[] = [];
   #partialBytes = 0;
 
@@ -253,9 +261,12 @@ export class IrdaLink implements Link {
       final = uFrame(a, cmd, U.DISC_OR_RD, true);
     } else {
       if (!this.#pollOnly && !this.#peerBusy) this.#addIFrames(frames);
+      // The turn always ends with a 2-byte RR or RNR carrying P/F rather than with P/F on
+      // the last I-frame: a damaged long frame then costs a resend, not an F-timer wait.
       const busy = this.#inbox.bytes + this.#partialBytes >= this.#o.receiveBufferBytes;
-      const last = frames.pop();
-      final = last ? withPf(last) : sFrame(a, cmd, busy ? S.RNR : S.RR, this.#vr, true);
+      let received = 0;
+      for (let i = 0; i < 7; i++) if (this.#held.has(this.#vr + 1 + i)) received |= 1 << i;
+      final = sFrame(a, cmd, busy ? S.RNR : S.RR, this.#vr, true, received);
     }
     this.#pollOnly = false;
     frames.push(final);
@@ -266,28 +277,31 @@ export class IrdaLink implements Link {
   }
 
   #addIFrames(frames: Uint8Array[]): void {
-    const budget = Math.max(1, (this.#o.bitRate / 10) * (this.#o.maxTurnaroundMs / 1000));
+    // The bytes of one turn must fit the maximum turnaround time (IrLAP §6.6.11). A frame
+    // costs its address, control, information, FCS, BOF and EOF, plus escapes: about 1 in
+    // 85 bytes of random data is one of the three escaped values.
+    const budget = (this.#o.bitRate / 10) * (this.#o.maxTurnaroundMs / 1000);
+    const cost = (infoBytes: number) => infoBytes + 6 + Math.ceil(infoBytes / 85);
     let spent = 0;
-    const fits = (info: Uint8Array) =>
-      frames.length === 0 || spent + sirEncodedMax(info.length + 2) <= budget;
-    // Go-back-N: whatever the peer has not acknowledged by now was lost; send it again.
+    const fits = (infoBytes: number) => frames.length === 0 || spent + cost(infoBytes) <= budget;
+    // Whatever the peer neither acknowledged nor holds by now was lost: send it again.
     for (let s = this.#va; s < this.#vs; s++) {
+      if (this.#peerHolds.has(s)) continue;
       const info = this.#unacked.get(s)!;
-      if (!fits(info)) return;
+      if (!fits(info.length)) return;
       frames.push(iFrame(this.#o.address, this.#primary, s, this.#vr, false, info));
-      spent += sirEncodedMax(info.length + 2);
+      spent += cost(info.length);
       this.#stats.retransmissions++;
       this.#stats.iFramesSent++;
     }
-    while (this.#vs - this.#va < this.#o.window) {
+    while (this.#vs - this.#va < this.#o.window && fits(this.#o.dataSize)) {
       const info = this.#nextSegment();
       if (!info) return;
       this.#unacked.set(this.#vs, info);
       frames.push(iFrame(this.#o.address, this.#primary, this.#vs, this.#vr, false, info));
       this.#vs++;
-      spent += sirEncodedMax(info.length + 2);
+      spent += cost(info.length);
       this.#stats.iFramesSent++;
-      if (!fits(new Uint8Array(this.#o.dataSize))) return;
     }
   }
 
@@ -358,8 +372,16 @@ export class IrdaLink implements Link {
     if (frame.kind === 'u') return this.#onUnnumbered(frame.type, frame.pf);
     if (this.#phase !== 'connected') return;
     this.#onAck(frame.nr);
-    if (frame.kind === 's') this.#peerBusy = frame.type === S.RNR;
-    else this.#onIFrame(frame.ns, frame.info);
+    if (frame.kind === 's') {
+      this.#peerBusy = frame.type === S.RNR;
+      if (frame.pf) {
+        // The final frame's list replaces the last one: the peer's latest state is the truth.
+        this.#peerHolds.clear();
+        for (let i = 0; i < 7; i++) {
+          if (frame.received & (1 << i)) this.#peerHolds.add(this.#va + 1 + i);
+        }
+      }
+    } else this.#onIFrame(frame.ns, frame.info);
     if (frame.pf) this.#gotToken();
   }
 
@@ -404,13 +426,22 @@ export class IrdaLink implements Link {
 
   #onIFrame(ns: number, info: Uint8Array): void {
     this.#heardData = true;
-    const held = this.#inbox.bytes + this.#partialBytes;
-    if (ns !== (this.#vr & 7) || info.length < 1 || held > 2 * this.#o.receiveBufferBytes) {
+    const ahead = (ns - this.#vr) & 7;
+    const held = this.#inbox.bytes + this.#partialBytes + this.#held.size * this.#o.dataSize;
+    if (ahead >= this.#o.window || info.length < 1 || held > 2 * this.#o.receiveBufferBytes) {
       this.#stats.outOfSequence++;
       return;
     }
-    this.#vr++;
-    const payload = info.slice(1);
+    this.#held.set(this.#vr + ahead, info.slice());
+    for (let next = this.#held.get(this.#vr); next; next = this.#held.get(this.#vr)) {
+      this.#held.delete(this.#vr++);
+      this.#takeSegment(next);
+      if ((this.#phase as Phase) === 'finished') return;
+    }
+  }
+
+  #takeSegment(info: Uint8Array): void {
+    const payload = info.subarray(1);
     this.#partial.push(payload);
     this.#partialBytes += payload.length;
     if (this.#partialBytes > this.maxFrameSize) {
@@ -505,11 +536,4 @@ export class IrdaLink implements Link {
     // As in the serial link, the error listener stays so a late stream error is ignored.
     this.#closeDone?.();
   }
-}
-
-/** The same frame with its P/F bit set. */
-function withPf(frame: Uint8Array): Uint8Array {
-  const out = frame.slice();
-  out[1] = out[1]! | 0x10;
-  return out;
 }

@@ -6,7 +6,8 @@
  * Address: bits 7..1 the connection address, bit 0 C/R (1 for commands from the primary,
  * 0 for responses from the secondary). Control, bit 4 always P/F:
  * - I-frame: bit 0 = 0, N(S) in bits 3..1, N(R) in bits 7..5.
- * - S-frame: bits 1..0 = 01; RR 0x01, RNR 0x05, REJ 0x09; N(R) in bits 7..5.
+ * - S-frame: bits 1..0 = 01; RR 0x01, RNR 0x05, REJ 0x09; N(R) in bits 7..5; optionally
+ *   one more byte of selective acknowledgement (see {@link sFrame}).
  * - U-frame: bits 1..0 = 11; SNRM 0x83, DISC 0x43 (as a command) and RD 0x43 (as a
  *   response), UA 0x63, DM 0x0F.
  */
@@ -23,7 +24,7 @@ export const S = { RR: 0x01, RNR: 0x05, REJ: 0x09 } as const;
 /** One parsed IrLAP frame. */
 export type IrlapFrame =
   | { kind: 'i'; command: boolean; pf: boolean; ns: number; nr: number; info: Uint8Array }
-  | { kind: 's'; command: boolean; pf: boolean; type: number; nr: number }
+  | { kind: 's'; command: boolean; pf: boolean; type: number; nr: number; received: number }
   | { kind: 'u'; command: boolean; pf: boolean; type: number };
 
 /** Builds an I-frame: the info field is `segment header | payload`. */
@@ -42,12 +43,20 @@ export function iFrame(
   return out;
 }
 
-/** Builds an S-frame. */
-export function sFrame(address: number, command: boolean, type: number, nr: number, pf: boolean) {
-  return Uint8Array.from([
-    (address << 1) | (command ? 1 : 0),
-    ((nr & 7) << 5) | (pf ? PF : 0) | type,
-  ]);
+/**
+ * Builds an S-frame. A non-zero `received` adds certsync's selective-acknowledgement byte:
+ * bit i set means I-frame N(R) + 1 + i arrived and is held (IrLAP itself has no such field).
+ */
+export function sFrame(
+  address: number,
+  command: boolean,
+  type: number,
+  nr: number,
+  pf: boolean,
+  received = 0,
+) {
+  const head = [(address << 1) | (command ? 1 : 0), ((nr & 7) << 5) | (pf ? PF : 0) | type];
+  return Uint8Array.from(received ? [...head, received] : head);
 }
 
 /** Builds a U-frame. */
@@ -64,8 +73,10 @@ export function parseIrlapFrame(raw: Uint8Array, address: number): IrlapFrame | 
   if ((c & 1) === 0) {
     return { kind: 'i', command, pf, ns: (c >> 1) & 7, nr: c >> 5, info: raw.subarray(2) };
   }
-  if (raw.length !== 2) return undefined;
-  if ((c & 3) === 1) return { kind: 's', command, pf, type: c & 0x0f, nr: c >> 5 };
+  if ((c & 3) === 1 && raw.length <= 3) {
+    return { kind: 's', command, pf, type: c & 0x0f, nr: c >> 5, received: raw[2] ?? 0 };
+  }
+  if (raw.length !== 2 || (c & 3) !== 3) return undefined;
   return { kind: 'u', command, pf, type: c & ~PF };
 }
 
