@@ -89,6 +89,13 @@ export {
 export { itemHash, sketchKey } from './reconcile/item-hash.ts';
 export { decideMerge, type MergeDecision } from './merge/merge-rule.ts';
 export {
+  planTransfer,
+  type EntryFacts,
+  type ReceiverView,
+  type RefusalCode,
+  type TransferPlan,
+} from './merge/transfer-plan.ts';
+export {
   compareVersions,
   type Entry,
   type EntryHead,
