@@ -300,10 +300,13 @@ async function main(): Promise<void> {
           certificates: STORE,
           issuers: ISSUERS,
           totalMs: storeMs,
+          cpuMs: storeCpu,
           perCertificateUs: (storeMs * 1000) / STORE,
+          perCertificateCpuUs: (storeCpu * 1000) / STORE,
           codes,
         },
         singleValidateMs: perSingleMs,
+        singleValidateCpuMs: perSingleCpu,
         craftedCrl: { bytes: big.der.length, entries: big.entries, ms: bigMs, cpuMs: bigCpu },
         mesh: {
           cas: MESH,
