@@ -1,0 +1,213 @@
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { exitStatusFor } from '../../../protocol/errors.ts';
+import { encodePem } from '../../pki/index.ts';
+import { certsyncJson, runCertsync, ServeProcess } from '../../client/test-processes.ts';
+import { ChainLab, type LabCert } from '../../validate/testing/chain-lab.ts';
+import {
+  startRevocationServer,
+  type RevocationServer,
+} from '../../validate/testing/revocation-server.ts';
+
+const DAY = 86_400_000;
+
+interface Checked {
+  readonly ran: boolean;
+  readonly results: readonly { subject: string; status: string; code: string; reason: string }[];
+}
+
+describe('validity checks of the client against a real OCSP responder and real CRLs', () => {
+  let lab: ChainLab;
+  let server: RevocationServer;
+  let keyserver: Server;
+  let keyserverUrl: string;
+  let root: LabCert;
+  let inter: LabCert;
+  const leaves: Record<string, LabCert> = {};
+
+  before(async () => {
+    lab = await ChainLab.create();
+    server = await startRevocationServer(lab);
+    root = await lab.root('Root');
+    server.publish('/root.crl', await lab.crl(root));
+    inter = await lab.intermediate('Mail CA', root, {
+      extra: [`crlDistributionPoints = URI:${server.base}/root.crl`],
+    });
+    server.answerFor(inter);
+    const aia = `authorityInfoAccess = OCSP;URI:${server.base}/ocsp`;
+    const leaf = (name: string, email: string, more: object = {}) =>
+      lab.leaf(name, inter, { email, extra: [aia], ...more });
+    leaves.good = await leaf('Good', 'good@example.org');
+    leaves.revoked = await leaf('Revoked', 'rev@example.org');
+    leaves.expired = await leaf('Expired', 'old@example.org', {
+      notBefore: new Date(Date.now() - 400 * DAY),
+      notAfter: new Date(Date.now() - 10 * DAY),
+    });
+    leaves.successor = await leaf('Revoked', 'rev@example.org');
+    leaves.fromKeyserver = await leaf('Expired', 'old@example.org');
+    await lab.revoke(inter, leaves.revoked);
+    const stranger = await lab.root('Stranger Root');
+    leaves.unknownIssuer = await lab.leaf('Unknown Issuer', stranger, { email: 'u@example.org' });
+    const orphanCa = await lab.intermediate('Orphan CA', root);
+    leaves.brokenChain = await lab.leaf('Broken Chain', orphanCa, { email: 'b@example.org' });
+    for (const [name, cert] of Object.entries({ root, inter, ...leaves })) {
+      await writeFile(join(lab.dir, `${name}.pem`), encodePem('CERTIFICATE', cert.der));
+    }
+    // A key server: GET ?email=old@example.org answers the valid certificate for that address.
+    keyserver = createServer((req, res) => {
+      const email = new URL(req.url ?? '/', 'http://x').searchParams.get('email');
+      if (email !== 'old@example.org') return res.writeHead(404).end();
+      res.writeHead(200).end(encodePem('CERTIFICATE', leaves.fromKeyserver?.der as Uint8Array));
+    });
+    keyserver.listen(0, '127.0.0.1');
+    await new Promise((r) => keyserver.once('listening', r));
+    keyserverUrl = `http://127.0.0.1:${(keyserver.address() as AddressInfo).port}/certs`;
+  });
+
+  after(async () => {
+    await new Promise((r) => keyserver.close(r));
+    await server.stop();
+    await lab.cleanup();
+  });
+
+  it(
+    'check: good, revoked (OCSP), expired, unknown issuer and broken chain, with reasons',
+    { timeout: 120_000 },
+    async () => {
+      const store = join(lab.dir, 'own.sqlite');
+      await runCertsync(['init', '--store', store], lab.dir);
+      const files = ['root', 'inter', 'good', 'revoked', 'expired', 'unknownIssuer', 'brokenChain'];
+      const imported = await runCertsync(
+        ['import', '--store', store, ...files.map((f) => `${f}.pem`)],
+        lab.dir,
+      );
+      assert.equal(imported.status, 0, imported.stderr);
+      const first = await certsyncJson<Checked>(['check', '--store', store], lab.dir);
+      assert.equal(first.ran, true);
+      const byName = Object.fromEntries(
+        first.results.map((r) => [/CN=([^,]+)/.exec(r.subject)?.[1], r]),
+      );
+      assert.equal(byName.Good?.status, 'valid', byName.Good?.reason);
+      assert.equal(byName.Revoked?.status, 'revoked');
+      assert.match(byName.Revoked?.reason ?? '', /revoked/);
+      assert.equal(byName.Expired?.status, 'expired');
+      // An issuer the store does not hold, and a path that stops at a missing intermediate.
+      assert.equal(byName['Unknown Issuer']?.status, 'untrusted');
+      assert.match(byName['Unknown Issuer']?.reason ?? '', /issuer/i);
+      assert.equal(byName['Broken Chain']?.status, 'untrusted');
+      assert.equal(byName['Broken Chain']?.code, 'broken-chain');
+      assert.ok((server.hits.get('/ocsp') ?? 0) >= 2, 'the responder was asked');
+      // The time of the check is recorded: a second run within the interval does nothing.
+      const second = await certsyncJson<Checked>(['check', '--store', store], lab.dir);
+      assert.equal(second.ran, false);
+    },
+  );
+
+  it(
+    'verify: the validator alone, with --at and an exit status for a revoked certificate',
+    { timeout: 60_000 },
+    async () => {
+      const args = ['--trust', 'root.pem', '--untrusted', 'inter.pem'];
+      const ok = await certsyncJson<{ code: string }>(['verify', 'good.pem', ...args], lab.dir);
+      assert.equal(ok.code, 'valid');
+      const bad = await runCertsync(['verify', 'revoked.pem', ...args, '--json'], lab.dir);
+      assert.equal(bad.status, exitStatusFor('invalid-certificate'));
+      assert.equal(JSON.parse(bad.stdout).code, 'revoked');
+      const later = await runCertsync(
+        [
+          'verify',
+          'good.pem',
+          ...args,
+          '--at',
+          new Date(Date.now() + 40 * 365 * DAY).toISOString(),
+          '--json',
+        ],
+        lab.dir,
+      );
+      assert.equal(JSON.parse(later.stdout).code, 'expired', 'not valid after its period');
+    },
+  );
+
+  it(
+    'peer check replaces a revoked certificate from the own store and an expired one from the key server',
+    { timeout: 180_000 },
+    async () => {
+      const pc = join(lab.dir, 'pc.sqlite');
+      const phone = join(lab.dir, 'phone.sqlite');
+      await runCertsync(['init', '--store', pc], lab.dir);
+      await runCertsync(['init', '--store', phone], lab.dir);
+      await runCertsync(
+        ['import', '--store', pc, 'root.pem', 'inter.pem', 'successor.pem'],
+        lab.dir,
+      );
+      await runCertsync(
+        ['import', '--store', phone, 'good.pem', 'revoked.pem', 'expired.pem'],
+        lab.dir,
+      );
+      const { secret } = await certsyncJson<{ secret: string }>(
+        ['id', '--store', pc, '--secret'],
+        lab.dir,
+      );
+      const serve = await ServeProcess.start(
+        [
+          '--store',
+          phone,
+          '--link',
+          'tcp',
+          '--port',
+          '0',
+          '--pair',
+          'pc',
+          '--secret',
+          secret,
+          '--once',
+        ],
+        lab.dir,
+      );
+      const report = await certsyncJson<{
+        results: { subject: string; status: string; action?: string }[];
+      }>(
+        [
+          'peer',
+          'check',
+          '--store',
+          pc,
+          '--link',
+          'tcp',
+          '--port',
+          String(serve.port),
+          '--pair',
+          'phone',
+          '--secret',
+          secret,
+          '--fix',
+          'replace',
+          '--keyserver',
+          keyserverUrl,
+        ],
+        lab.dir,
+      );
+      const served = await serve.exited();
+      assert.equal(served.status, 0, served.stderr);
+      const actions = Object.fromEntries(report.results.map((r) => [r.status, r.action ?? 'none']));
+      assert.equal(actions.valid, 'none');
+      assert.match(actions.revoked ?? '', /^replaced by /);
+      assert.match(actions.expired ?? '', /^replaced by /);
+      const left = await certsyncJson<{ fingerprint: string }[]>(
+        ['list', '--store', phone],
+        lab.dir,
+      );
+      const fingerprints = left.map((c) => c.fingerprint);
+      const { createHash } = await import('node:crypto');
+      const fp = (c: LabCert) => createHash('sha256').update(c.der).digest('hex');
+      assert.ok(fingerprints.includes(fp(leaves.successor as LabCert)));
+      assert.ok(fingerprints.includes(fp(leaves.fromKeyserver as LabCert)));
+      assert.ok(!fingerprints.includes(fp(leaves.revoked as LabCert)));
+      assert.ok(!fingerprints.includes(fp(leaves.expired as LabCert)));
+    },
+  );
+});
