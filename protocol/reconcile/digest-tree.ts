@@ -17,9 +17,9 @@ const FANOUT = LEAVES / INNER_NODES;
 export const NODE_BYTES = 16;
 
 const encoder = new TextEncoder();
-/** Domain tags of the inner-node and root hash inputs. */
-export const NODE_TAG = encoder.encode('certsync/node/1');
-export const ROOT_TAG = encoder.encode('certsync/root/1');
+/** Domain tags of the inner-node and root hash inputs (never written to). */
+const NODE_TAG = encoder.encode('certsync/node/1');
+const ROOT_TAG = encoder.encode('certsync/root/1');
 
 /** The leaf an item hash belongs to: its last byte. */
 export function leafOf(hash: Uint8Array): number {

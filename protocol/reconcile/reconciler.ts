@@ -31,7 +31,6 @@ import {
 import {
   cellsFromBytes,
   cellsToBytes,
-  CELL_BYTES,
   emptyCells,
   peelCells,
   SketchEncoder,
@@ -464,6 +463,3 @@ function concat(parts: readonly Uint8Array[], total: number): Uint8Array {
   }
   return out;
 }
-
-/** Bytes of one cell, re-exported for callers that size frames. */
-export { CELL_BYTES };
