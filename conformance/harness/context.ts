@@ -89,6 +89,15 @@ export class CertPool {
   id(n: number): string {
     return this.get(n).id;
   }
+  /**
+   * Another certificate with the same subject and e-mail address as `n`: its last signature
+   * byte differs (the factory's copies carry no valid signature anyway).
+   */
+  twin(n: number): Uint8Array {
+    const der = this.der(n).slice();
+    der[der.length - 1] = (der[der.length - 1] ?? 0) ^ 0x01;
+    return der;
+  }
 }
 
 /** See the module comment. */
