@@ -190,37 +190,16 @@ async function validateIn(
   }
   const email =
     s.email !== undefined || s.profile === 'smime' ? matchEmail(cert, s.email) : undefined;
-  const own =
-    certificateProblem(cert, 0, true) ??
-    validityProblem(cert, s.atSeconds, 0, true) ??
-    (s.profile === 'smime' && smimeUsageProblem(cert)
-      ? {
-          code: 'wrong-usage' as const,
-          reason: `"${cert.subject.text}": ${smimeUsageProblem(cert)}`,
-          failedAt: 0,
-        }
-      : null);
-  if (own)
-    return finish(
-      { path: [cert], complete: false, failure: own, revocation: [], notes: [] },
-      budget,
-      email,
-      notes,
-    );
-  if (s.email !== undefined && email?.matched === undefined) {
-    const names = email?.addresses.join(', ') || 'no address';
-    const failure: PathFailure = {
-      code: 'email-mismatch',
-      reason: `"${cert.subject.text}" names ${names}, not ${s.email}`,
-      failedAt: 0,
-    };
-    return finish(
-      { path: [cert], complete: false, failure, revocation: [], notes: [] },
-      budget,
-      email,
-      notes,
-    );
-  }
+  const stop = (
+    failure: PathFailure,
+    path: readonly CertificateFacts[] = [cert],
+    complete = false,
+    revocation: RevocationCheck[] = [],
+  ): ValidationResult =>
+    finish({ path, complete, failure, revocation, notes: [] }, budget, email, notes);
+
+  const own = targetProblem(cert, s, email);
+  if (own) return stop(own);
 
   const deadEnds: DeadEnd[] = [];
   let first: Draft | undefined;
@@ -249,41 +228,53 @@ async function validateIn(
       reason: `path building stopped after ${e.what}${best}`,
       failedAt: 0,
     };
-    return finish(
-      {
-        path: first?.path ?? [cert],
-        complete: first !== undefined,
-        failure,
-        revocation: first?.revocation ?? [],
-        notes: [],
-      },
-      budget,
-      email,
-      notes,
-    );
+    return first ? stop(failure, first.path, true, first.revocation) : stop(failure);
   }
   if (first) return finish(first, budget, email, notes);
 
   const dead = mostTelling(deadEnds);
   const kind = dead?.kind ?? 'no-issuer';
-  const code =
-    kind === 'self-signed'
-      ? 'untrusted-root'
-      : kind === 'too-long'
-        ? 'limit-exceeded'
-        : 'broken-chain';
   const chain = dead?.chain ?? [cert];
-  const failure: PathFailure = {
-    code,
-    reason: dead?.detail ?? `no path from "${cert.subject.text}" to a trust anchor`,
-    failedAt: chain.length - 1,
-  };
-  return finish(
-    { path: chain, complete: false, failure, revocation: [], notes: [] },
-    budget,
-    email,
-    notes,
+  return stop(
+    {
+      code: DEAD_END_CODES[kind],
+      reason: dead?.detail ?? `no path from "${cert.subject.text}" to a trust anchor`,
+      failedAt: chain.length - 1,
+    },
+    chain,
   );
+}
+
+/** What a search that found no complete path reports, by its most telling dead end. */
+const DEAD_END_CODES: Record<DeadEnd['kind'], PathFailure['code']> = {
+  'self-signed': 'untrusted-root',
+  'too-long': 'limit-exceeded',
+  'no-issuer': 'broken-chain',
+  'bad-signature': 'broken-chain',
+  'key-id-mismatch': 'broken-chain',
+  loop: 'broken-chain',
+};
+
+/** Checks that concern the target alone; a failure here ends the search (no path mends it). */
+function targetProblem(
+  cert: CertificateFacts,
+  s: Settings,
+  email: EmailMatch | undefined,
+): PathFailure | null {
+  const own = certificateProblem(cert, 0, true) ?? validityProblem(cert, s.atSeconds, 0, true);
+  if (own) return own;
+  const usage = s.profile === 'smime' ? smimeUsageProblem(cert) : null;
+  if (usage)
+    return { code: 'wrong-usage', reason: `"${cert.subject.text}": ${usage}`, failedAt: 0 };
+  if (s.email !== undefined && email?.matched === undefined) {
+    const names = email?.addresses.join(', ') || 'no address';
+    return {
+      code: 'email-mismatch',
+      reason: `"${cert.subject.text}" names ${names}, not ${s.email}`,
+      failedAt: 0,
+    };
+  }
+  return null;
 }
 
 /**
