@@ -59,6 +59,10 @@ describe('validate and checkStore: hostile input, caller mistakes, shared work',
     );
     await assert.rejects(() => validate('pem' as never, { anchors: [] }), TypeError);
     await assert.rejects(() => checkStore([], { anchors: [], email: 'a@b.c' }), RangeError);
+    await assert.rejects(
+      () => validate(alice.der, { anchors: [root.der], crls: ['crl' as never] }),
+      /expected options\.crls to be an array of Uint8Array/,
+    );
   });
 
   it('checks a store item by item and verifies each shared issuer signature once', async () => {

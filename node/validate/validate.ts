@@ -47,6 +47,14 @@ function settingsOf(options: ValidateOptions): Settings {
   if (!options || !Array.isArray(options.anchors)) {
     throw new TypeError(`expected options.anchors to be an array, got ${typeof options?.anchors}`);
   }
+  for (const key of ['anchors', 'intermediates', 'crls', 'ocspResponses'] as const) {
+    const list = options[key] ?? [];
+    if (!Array.isArray(list) || !list.every((item) => item instanceof Uint8Array)) {
+      throw new TypeError(
+        `expected options.${key} to be an array of Uint8Array, got ${String(list)}`,
+      );
+    }
+  }
   const at = options.at ?? new Date();
   if (!(at instanceof Date) || Number.isNaN(at.getTime())) {
     throw new TypeError(`expected options.at to be a valid Date, got ${String(at)}`);
