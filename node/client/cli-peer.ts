@@ -27,7 +27,8 @@ import type { Selection } from './selection.ts';
 
 /** Options of every command that talks to a peer. */
 export const LINK_OPTIONS: Readonly<Record<string, OptionSpec>> = {
-  link: { type: 'string', help: 'KIND  tcp or serial (default serial)' },
+  link: { type: 'string', help: 'KIND  serial, ble or tcp (default serial)' },
+  hci: { type: 'string', help: 'TTY  the Bluetooth controller (ble link), HCI H4 over a tty' },
   device: { type: 'string', help: 'PATH  serial device or pty (serial link)' },
   baud: { type: 'string', help: 'N  serial line speed (default 115200)' },
   port: { type: 'string', help: 'N  TCP port on 127.0.0.1 (tcp link)' },
@@ -97,6 +98,8 @@ export function linkSpecFrom(ctx: CommandContext, logger?: Logger): LinkSpec {
   const device = str(ctx, 'device');
   const port = num(ctx, 'port');
   const baud = num(ctx, 'baud');
+  const hci = str(ctx, 'hci');
+  if (kind === 'ble' && !hci) throw new UsageError('--link ble needs --hci TTY');
   if (kind === 'serial' && !device) throw new UsageError('--link serial needs --device PATH');
   if (kind === 'tcp' && port === undefined) throw new UsageError('--link tcp needs --port N');
   return {
@@ -104,6 +107,7 @@ export function linkSpecFrom(ctx: CommandContext, logger?: Logger): LinkSpec {
     ...(device !== undefined ? { device } : {}),
     ...(port !== undefined ? { port } : {}),
     ...(baud !== undefined ? { baud } : {}),
+    ...(hci !== undefined ? { hci } : {}),
     ...(logger ? { logger } : {}),
   };
 }

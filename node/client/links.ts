@@ -1,15 +1,19 @@
 /**
  * Opening the links a client runs on, by the name a user types: `tcp` (127.0.0.1, for
- * tests) and `serial` (a serial device or pty, at `--device`). A listener hands out one link per peer, one
+ * tests), `serial` (a serial device or pty, at `--device`) and `ble` (a bleno peripheral
+ * that advertises the certsync service, or a noble central that scans for it, on the
+ * controller at `--hci`). A listener hands out one link per peer, one
  * after another, so a long-lived `serve` can take the next peer when the last has left.
  *
  * TCP carries length-prefixed frames (transports/tcp.ts); a serial line carries the serial
  * link's framing (COBS, CRC-32, acknowledgements). IrDA is not wired here yet: its
- * transport has no adapter to a real device on this machine, and BLE is not wired yet.
+ * transport has no adapter to a real device on this machine.
  */
 import { SerialPort } from 'serialport';
 import { CertsyncError } from '../../protocol/errors.ts';
 import type { Link, Logger } from '../../transports/link.ts';
+import { BleCentral } from '../../transports/ble/central.ts';
+import { BlePeripheral } from '../../transports/ble/peripheral.ts';
 import { SerialLink, type SerialLinkOptions } from '../../transports/serial/serial-link.ts';
 import {
   connectTcpLink,
@@ -19,7 +23,7 @@ import {
 } from '../../transports/tcp.ts';
 
 /** The links a client can use. */
-export const LINK_KINDS = ['tcp', 'serial'] as const;
+export const LINK_KINDS = ['tcp', 'serial', 'ble'] as const;
 /** A link kind's name. */
 export type LinkKind = (typeof LINK_KINDS)[number];
 
@@ -32,7 +36,7 @@ export interface LinkSpec {
   readonly baud?: number;
   /** tcp: the port on 127.0.0.1 (0 when listening: any free one). */
   readonly port?: number;
-  /** ble: the HCI tty of the controller. */
+  /** ble: the tty that speaks HCI H4 to the Bluetooth controller. */
   readonly hci?: string;
   readonly logger?: Logger;
 }
@@ -76,6 +80,30 @@ export async function dialLink(spec: LinkSpec): Promise<OpenLink> {
       }
       return { link, release: () => link.close().catch(() => undefined) };
     }
+    case 'ble': {
+      const central = await BleCentral.open({ hciPort: needHci(spec), ...logOf(spec) }).catch(
+        (cause: unknown) => {
+          throw new CertsyncError('link-error', `no Bluetooth controller: ${String(cause)}`, {
+            cause,
+          });
+        },
+      );
+      try {
+        const link = await central.connect({ timeoutMs: 20_000 });
+        return {
+          link,
+          release: async () => {
+            await link.close().catch(() => undefined);
+            await central.stop();
+          },
+        };
+      } catch (cause) {
+        await central.stop();
+        throw new CertsyncError('link-error', `no certsync peer found: ${String(cause)}`, {
+          cause,
+        });
+      }
+    }
     case 'serial': {
       const port = await openSerial(spec);
       const link = new SerialLink(port, serialOptions(spec, 15_000));
@@ -101,7 +129,37 @@ export async function listenLink(spec: LinkSpec): Promise<LinkListener> {
       return listenTcp(spec);
     case 'serial':
       return listenSerial(spec);
+    case 'ble':
+      return listenBle(spec);
   }
+}
+
+async function listenBle(spec: LinkSpec): Promise<LinkListener> {
+  let peripheral: BlePeripheral;
+  try {
+    peripheral = await BlePeripheral.open({ hciPort: needHci(spec), ...logOf(spec) });
+  } catch (cause) {
+    throw new CertsyncError('link-error', `no Bluetooth controller: ${String(cause)}`, { cause });
+  }
+  return {
+    address: `ble ${spec.hci} (advertising certsync)`,
+    next: async () => {
+      const link = await peripheral.accept();
+      return {
+        link,
+        release: async () => {
+          await link.close().catch(() => undefined);
+          peripheral.disconnect();
+        },
+      };
+    },
+    close: () => peripheral.stop(),
+  };
+}
+
+function needHci(spec: LinkSpec): string {
+  if (!spec.hci) throw new CertsyncError('bad-input', 'a ble link needs --hci TTY');
+  return spec.hci;
 }
 
 function needPort(spec: LinkSpec): number {
