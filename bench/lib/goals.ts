@@ -1,0 +1,108 @@
+/**
+ * The sync benchmark's goals, checked against measured rows at the largest store size of
+ * the run: each goal gets the measured figure, the limit, and whether it was met.
+ */
+import type { RunRow } from './measure.ts';
+
+/** A row of the theoretical minimum beside the measured rows. */
+export interface BoundRow {
+  readonly n: number;
+  readonly d: number;
+  readonly deletions: boolean;
+  readonly target: RunRow['target'];
+  readonly discoveryEachWay: number;
+  readonly roundTrips: number;
+  readonly linkMs: number | null;
+}
+
+/** One goal's verdict. */
+export interface GoalResult {
+  readonly goal: string;
+  readonly measured: string;
+  readonly met: boolean;
+}
+
+const worst = <T>(xs: readonly T[], f: (x: T) => number): number =>
+  xs.length === 0 ? NaN : Math.max(...xs.map(f));
+
+/**
+ * Checks every goal on the rows of store size `n`; `peakRssMB` is the highest resident set
+ * of the process that ran that size.
+ */
+export function checkGoals(
+  rows: readonly RunRow[],
+  bounds: readonly BoundRow[],
+  n: number,
+  peakRssMB: number,
+): GoalResult[] {
+  const ours = rows.filter((r) => r.n === n && r.scheme === 'certsync');
+  const mem = ours.filter((r) => r.target === 'memory');
+  const out: GoalResult[] = [];
+
+  const equal = worst(
+    mem.filter((r) => r.d === 0),
+    (r) => Math.max(r.discoveryAtoB, r.discoveryBtoA),
+  );
+  out.push({ goal: 'equal stores: <= 100 B each way', measured: `${equal} B`, met: equal <= 100 });
+
+  const perDiff = worst(
+    mem.filter((r) => r.d >= 10),
+    (r) => Math.max(r.discoveryAtoB, r.discoveryBtoA) / r.d,
+  );
+  out.push({
+    goal: 'd 10..1,000: <= 16 B discovery per difference (each way, hello included)',
+    measured: `${perDiff.toFixed(1)} B worst`,
+    met: perDiff <= 16,
+  });
+
+  const rtts = ours.map((r) => r.roundTrips);
+  const over = ours.filter((r) => r.roundTrips > 1.5).length;
+  out.push({
+    goal: '<= 1.5 round trips',
+    measured: `worst ${Math.max(...rtts)}; ${over} of ${ours.length} runs over`,
+    met: over === 0,
+  });
+
+  const bulk = ours.filter((r) => r.bulkShare !== null && r.d === 1_000 && !r.deletions);
+  const lowest = bulk.length === 0 ? NaN : Math.min(...bulk.map((r) => r.bulkShare as number));
+  out.push({
+    goal: 'bulk transfer >= 90% of each link model capacity (d = 1,000)',
+    measured: bulk
+      .map((r) => `${r.target} ${(100 * (r.bulkShare as number)).toFixed(1)}%`)
+      .join(', '),
+    met: lowest >= 0.9,
+  });
+
+  const ble = ours.filter((r) => r.target.startsWith('ble') && r.d > 0 && r.linkMs !== null);
+  const ratios = ble.map((r) => {
+    const b = bounds.find(
+      (x) => x.n === r.n && x.d === r.d && x.deletions === r.deletions && x.target === r.target,
+    );
+    return (r.linkMs as number) / (b?.linkMs ?? NaN);
+  });
+  const worstRatio = ratios.length === 0 ? NaN : Math.max(...ratios);
+  out.push({
+    goal: 'BLE model: time <= 1.2 x (payload / bandwidth + 1.5 RTT)',
+    measured: `worst ${worstRatio.toFixed(2)} x`,
+    met: worstRatio <= 1.2,
+  });
+
+  const neg = rows.filter((r) => r.n === n && r.scheme === 'negentropy' && r.target === 'memory');
+  const speedups = mem.map((r) => {
+    const x = neg.find((q) => q.d === r.d && q.deletions === r.deletions);
+    return (x?.cpuMs ?? NaN) / r.cpuMs;
+  });
+  const slowest = speedups.length === 0 ? NaN : Math.min(...speedups);
+  out.push({
+    goal: 'CPU >= 5 x faster than negentropy (same stores, in memory)',
+    measured: `${slowest.toFixed(2)} x at worst, ${Math.max(...speedups).toFixed(2)} x at best`,
+    met: slowest >= 5,
+  });
+
+  out.push({
+    goal: 'peak memory < 200 MB',
+    measured: `${peakRssMB.toFixed(0)} MB (whole benchmark process at this n)`,
+    met: peakRssMB < 200,
+  });
+  return out;
+}

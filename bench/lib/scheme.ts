@@ -1,0 +1,33 @@
+/**
+ * What the benchmark drivers run: one side of a reconciliation scheme as a sans-I/O step
+ * machine over frames. A driver (drive-memory.ts, drive-link.ts, or a process of the end to
+ * end run) moves the frames; the side only turns frames in into frames out.
+ *
+ * Every scheme carries entries in the same certsync `entry` frames, so the payload bytes of
+ * all schemes are alike and only discovery differs.
+ */
+
+/** One frame to send, and whether it carries an entry (payload) or discovery. */
+export interface Outgoing {
+  readonly frame: Uint8Array;
+  readonly payload: boolean;
+}
+
+/** One side of a scheme. */
+export interface SchemeSide {
+  /** The frames this side sends before hearing anything. */
+  start(): Outgoing[];
+  /**
+   * Takes one frame from the peer and returns the frames to send.
+   *
+   * @throws Error (or CertsyncError) for a frame the scheme does not accept
+   */
+  receive(frame: Uint8Array): Outgoing[];
+  /** True once this side has nothing more to send or wait for. */
+  readonly finished: boolean;
+}
+
+/** The schemes measured. */
+export const SCHEMES = ['certsync', 'negentropy', 'naive'] as const;
+/** A scheme's name. */
+export type SchemeName = (typeof SCHEMES)[number];
