@@ -11,9 +11,10 @@
  *   the right to transmit, the peer's last frame tells it which I-frames were lost, and it
  *   resends those first. Unlike IrLAP, which goes back N, the receiver keeps frames that
  *   arrive after a lost one and lists them in one extra byte of its final RR / RNR, so only
- *   the damaged frames are sent again. This is safe with 7 frames in flight modulo 8
- *   because the right to transmit alternates: a sender always acts on the receiver's
- *   latest state, never on a stale one.
+ *   the damaged frames are sent again. A receiver keeps frames up to 8 - window ahead, so
+ *   with modulo-8 numbers a resent old frame can never pass for a new one, even when a
+ *   repeated poll leaves a station acting on stale acknowledgements: the default window of
+ *   4 keeps 4 ahead; a window of 7 receives in order only, as IrLAP does.
  * - RR and RNR, so a receiver whose reader is behind stops the sender (§5.2.2.3).
  * - SNRM / UA to connect, DISC / UA to close; RD when the secondary asks to close.
  * - The primary's F-timer: when no final frame comes back it polls again; the secondary's
@@ -50,7 +51,7 @@ export interface IrdaLinkOptions {
   maxFrameSize?: number;
   /** IrLAP data size: bytes of information per I-frame, 64 to 2048 (default 2048). */
   dataSize?: number;
-  /** I-frames per turn, 1 to 7 (default 7). */
+  /** I-frames in flight, 1 to 7 (default 4); the receiver keeps 8 - window ahead. */
   window?: number;
   /** Line rate in bit/s, for the per-turn byte budget (default 115200). */
   bitRate?: number;
@@ -154,7 +155,7 @@ export class IrdaLink implements Link {
       role: options.role,
       maxFrameSize: options.maxFrameSize ?? 65536,
       dataSize: options.dataSize ?? 2048,
-      window: options.window ?? 7,
+      window: options.window ?? 4,
       bitRate: options.bitRate ?? 115_200,
       maxTurnaroundMs: options.maxTurnaroundMs ?? 500,
       minTurnaroundMs: options.minTurnaroundMs ?? 1,
@@ -426,9 +427,11 @@ export class IrdaLink implements Link {
 
   #onIFrame(ns: number, info: Uint8Array): void {
     this.#heardData = true;
+    // Sender window + receive window <= 8 keeps old and new frames apart (see the top).
     const ahead = (ns - this.#vr) & 7;
     const held = this.#inbox.bytes + this.#partialBytes + this.#held.size * this.#o.dataSize;
-    if (ahead >= this.#o.window || info.length < 1 || held > 2 * this.#o.receiveBufferBytes) {
+    const tooFar = ahead >= 8 - this.#o.window;
+    if (tooFar || info.length < 1 || held > 2 * this.#o.receiveBufferBytes) {
       this.#stats.outOfSequence++;
       return;
     }

@@ -13,7 +13,7 @@ import { IrdaLink, type IrdaLinkOptions } from './irda-link.ts';
 const MB = 1024 * 1024;
 
 // Ptys move bytes far faster than SIR; a short turn keeps the poll interval short.
-const TUNING = { bitRate: 1_000_000, maxTurnaroundMs: 100, disconnectMs: 2000 };
+const TUNING = { bitRate: 1_000_000, maxTurnaroundMs: 100, disconnectMs: 4000 };
 
 runLinkCompliance('IrDA over socat ptys', async () => {
   const pty = await startPtyPair();
@@ -54,6 +54,7 @@ test(
       bytes: MB,
       maxFrame,
     });
+    peer.report.catch(() => {}); // awaited below; a failure here must not hide the first
     const line = await openSerialLine(near.a);
     try {
       const link = new IrdaLink(line.stream, { ...irda, role: 'primary', maxFrameSize: maxFrame });
@@ -63,6 +64,7 @@ test(
         for (let i = 0; i < outgoing.length; i++)
           await link.send(patternFrame(14, i, outgoing[i]!));
       })();
+      sending.catch(() => {}); // awaited below
       for (let i = 0; i < incoming.length; i++) {
         const frame = await link.receive();
         assert.ok(

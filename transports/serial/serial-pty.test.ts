@@ -12,7 +12,7 @@ const MB = 1024 * 1024;
 
 runLinkCompliance('serial over socat ptys', async () => {
   const pty = await startPtyPair();
-  const tuning = { deadPeerMs: 2000, keepaliveMs: 200 };
+  const tuning = { deadPeerMs: 4000, keepaliveMs: 200 };
   const [a, b] = await Promise.all([
     openSerialPortLink(pty.a, tuning),
     openSerialPortLink(pty.b, tuning),
@@ -39,6 +39,7 @@ async function exchange(here: string, there: string) {
     bytes: MB,
     maxFrame,
   });
+  peer.report.catch(() => {}); // awaited below; a failure here must not hide the first
   try {
     const link = await openSerialPortLink(here, { deadPeerMs: 30_000, maxFrameSize: maxFrame });
     const outgoing = frameLengths(12, MB, maxFrame);
@@ -46,6 +47,7 @@ async function exchange(here: string, there: string) {
     const sending = (async () => {
       for (let i = 0; i < outgoing.length; i++) await link.send(patternFrame(12, i, outgoing[i]!));
     })();
+    sending.catch(() => {}); // awaited below
     let received = 0;
     for (let i = 0; i < incoming.length; i++) {
       const frame = await link.receive();
