@@ -132,7 +132,7 @@ export class ServeProcess {
   }
 
   /** Stops it with SIGTERM (SIGKILL after `graceMs`) and returns what it printed. */
-  async stop(graceMs = 15_000): Promise<ProcessResult> {
+  async stop(graceMs = 30_000): Promise<ProcessResult> {
     if (this.child.exitCode === null && this.child.signalCode === null) {
       this.child.kill('SIGTERM');
       const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);

@@ -73,9 +73,14 @@ const serve: Command = {
     let current: OpenLink | null = null;
     let wake: () => void = () => undefined;
     const stopped = new Promise<null>((resolve) => (wake = () => resolve(null)));
+    let closing: Promise<void> | null = null;
+    const closeListener = (): Promise<void> => (closing ??= listener.close());
+    // Closing the device or socket under a waiting link ends it at once; a graceful close
+    // of an idle serial link would wait for a peer that is not there.
     const stop = (): void => {
       stopping = true;
       wake();
+      void closeListener().catch(() => undefined);
       void current?.release();
     };
     process.once('SIGINT', stop);
@@ -136,7 +141,7 @@ const serve: Command = {
     } finally {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      await listener.close();
+      await closeListener();
     }
     const failed = visits.find((v) => v.error !== null);
     if (ctx.options.once === true && failed) {
