@@ -45,7 +45,7 @@ export interface SerialLinkOptions {
   /** Bounds of the retransmission timeout (defaults 50 and 10000). */
   minRtoMs?: number;
   maxRtoMs?: number;
-  /** An idle end sends an acknowledgement at least this often (default 1000). */
+  /** Each end sends an acknowledgement-only frame at least this often (default 1000). */
   keepaliveMs?: number;
   /** Silence after which the link fails with `timeout` (default 10000). */
   deadPeerMs?: number;
@@ -131,7 +131,9 @@ export class SerialLink implements Link {
 
   // Life cycle.
   #lastHeard: number;
-  #lastSent: number;
+  /** When the last acknowledgement-only frame went out. */
+  #lastAck: number;
+  #ackForced = false;
   #tick: Timer | undefined;
   #closing = false;
   #finished = false;
@@ -177,7 +179,7 @@ export class SerialLink implements Link {
     this.#rto = o.initialRtoMs;
     this.#queue = new SendQueue(o.sendBufferBytes, () => this.#pump());
     this.#inbox = new FrameInbox(() => this.#readerTook());
-    this.#lastHeard = this.#lastSent = this.#clock.now();
+    this.#lastHeard = this.#lastAck = this.#clock.now();
     this.#advertised = this.#windowNow();
     stream.on('data', this.#onData);
     stream.on('drain', this.#onDrain);
@@ -225,7 +227,7 @@ export class SerialLink implements Link {
 
   #pump(): void {
     while (!this.#finished && !this.#stream.writableNeedDrain) {
-      if (this.#ackPending && this.#ooo.size > 0) {
+      if (this.#ackForced || (this.#ackPending && this.#ooo.size > 0)) {
         this.#writeAck();
         continue;
       }
@@ -307,6 +309,8 @@ export class SerialLink implements Link {
   }
 
   #writeAck(): void {
+    this.#lastAck = this.#clock.now();
+    this.#ackForced = false;
     let sack = 0;
     for (let i = 0; i < 32; i++) if (this.#ooo.has(this.#rcvNext + 1 + i)) sack |= 1 << i;
     this.#write(
@@ -316,7 +320,6 @@ export class SerialLink implements Link {
 
   #write(bytes: Uint8Array): void {
     this.#ackPending = false;
-    this.#lastSent = this.#clock.now();
     this.#stream.write(bytes);
   }
 
@@ -500,7 +503,10 @@ export class SerialLink implements Link {
       const seconds = (this.#o.deadPeerMs / 1000).toFixed(1);
       return this.#fail(new LinkError('timeout', `nothing heard from the peer for ${seconds} s`));
     }
-    if (now - this.#lastSent >= this.#o.keepaliveMs / 2) this.#ackPending = true;
+    // A short acknowledgement at least every half keep-alive period, even while data flows:
+    // on a noisy line long data frames may all be damaged, and the peer must still hear
+    // that this end is alive and what it has received.
+    if (now - this.#lastAck >= this.#o.keepaliveMs / 2) this.#ackForced = true;
     this.#tick = this.#clock.setTimer(this.#onTick, this.#o.keepaliveMs / 2);
     this.#pump();
   };
