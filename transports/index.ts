@@ -34,6 +34,8 @@ export type { SerialLine, SerialLineOptions, SerialPortLink } from './serial/ser
 
 export { IrdaLink } from './irda/irda-link.ts';
 export type { IrdaLinkOptions, IrdaLinkStats } from './irda/irda-link.ts';
+export { openIrdaPortLink } from './irda/irda-port.ts';
+export type { IrdaPortLink } from './irda/irda-port.ts';
 
 export { TcpLink, connectTcpLink, listenTcpLink } from './tcp.ts';
 export type { TcpLinkListener, TcpLinkOptions } from './tcp.ts';

@@ -9,6 +9,7 @@ import { frameLengths, patternFrame, runLinkCompliance } from '../compliance.ts'
 import { openSerialLine } from '../serial/serialport-adapter.ts';
 import { spawnPeer, startDamagingRelay, startPtyPair } from '../test-pty.ts';
 import { IrdaLink, type IrdaLinkOptions } from './irda-link.ts';
+import { openIrdaPortLink } from './irda-port.ts';
 
 const MB = 1024 * 1024;
 
@@ -17,16 +18,16 @@ const TUNING = { bitRate: 1_000_000, maxTurnaroundMs: 100, disconnectMs: 4000 };
 
 runLinkCompliance('IrDA over socat ptys', async () => {
   const pty = await startPtyPair();
-  const [la, lb] = await Promise.all([openSerialLine(pty.a), openSerialLine(pty.b)]);
-  const a = new IrdaLink(la.stream, { role: 'primary', ...TUNING });
-  const b = new IrdaLink(lb.stream, { role: 'secondary', ...TUNING });
+  const [a, b] = await Promise.all([
+    openIrdaPortLink(pty.a, { role: 'primary', ...TUNING }),
+    openIrdaPortLink(pty.b, { role: 'secondary', ...TUNING }),
+  ]);
   return {
     a,
     b,
     cut: () => pty.cut(),
     cleanup: async () => {
       await Promise.allSettled([a.close(), b.close()]);
-      await Promise.all([la.close(), lb.close()]);
       await pty.stop();
     },
   };
