@@ -117,7 +117,8 @@ export class TcpLink implements Link {
       if (this.#frameLength < 0) {
         this.#frameLength = bytes.readUInt32BE(0);
         if (this.#frameLength > this.maxFrameSize) {
-          const message = `peer sent a frame of ${this.#frameLength} bytes, over ${this.maxFrameSize}`;
+          const length = this.#frameLength;
+          const message = `peer sent a frame of ${length} bytes, over ${this.maxFrameSize}`;
           return this.#fail(new LinkError('link-error', message), true);
         }
         this.#needed = this.#frameLength;
