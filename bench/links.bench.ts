@@ -24,6 +24,7 @@ import { rawCapacity, type LinkParams } from '../transports/model/link-params.ts
 import {
   BLE_1M,
   BLE_2M,
+  bleParams,
   IRDA_SIR_115200,
   IRDA_SIR_9600,
   SERIAL_115200,
@@ -135,6 +136,9 @@ const rows: Row[] = [];
 for (const ble of [BLE_1M, BLE_2M]) {
   for (const ber of BERS) rows.push(await framed(ble, ber, 4 * MiB * scale));
 }
+// Without an MTU exchange or data length extension, at a slow phone-chosen interval.
+const bleSmall = bleParams({ phy: '1m', intervalMs: 30, attMtu: 23 });
+rows.push(await framed(bleSmall, 0, MiB * scale));
 rows.push(await framed(SERIAL_115200, 0, MiB * scale));
 for (const ber of BERS) rows.push(await serial(SERIAL_115200, ber, MiB * scale, 1024));
 rows.push(await serial(SERIAL_115200, 1e-4, MiB * scale, 256));

@@ -20,11 +20,13 @@ export type { LinkParams, SlotSchedule } from './model/link-params.ts';
 export {
   BLE_1M,
   BLE_2M,
+  bleParams,
   IRDA_SIR_115200,
   IRDA_SIR_9600,
   PRESETS,
   SERIAL_115200,
 } from './model/presets.ts';
+export type { BleConnection } from './model/presets.ts';
 export { seededRandom } from './model/seeded-random.ts';
 
 export { SerialLink } from './serial/serial-link.ts';

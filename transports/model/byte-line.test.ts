@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { createModelLinePair } from './byte-line.ts';
 import type { LinkParams } from './link-params.ts';
 import { rawCapacity } from './link-params.ts';
-import { BLE_1M, BLE_2M, IRDA_SIR_9600, SERIAL_115200 } from './presets.ts';
+import { BLE_1M, BLE_2M, bleParams, IRDA_SIR_9600, SERIAL_115200 } from './presets.ts';
 import { seededRandom } from './seeded-random.ts';
 import { VirtualClock } from './virtual-clock.ts';
 
@@ -87,4 +87,10 @@ test('preset capacities match their cited figures', () => {
   assert.ok(Math.abs(BLE_1M.slots!.packetMs - 2.468) < 1e-9);
   assert.equal(rawCapacity(BLE_1M), 97_600);
   assert.equal(BLE_2M.slots?.packetsPerEvent, 10);
+  // Default MTU 23 at 7.5 ms on LE 1M: 27-octet payloads, 37-octet packets of 296 µs.
+  const small = bleParams({ phy: '1m', intervalMs: 7.5, attMtu: 23 });
+  assert.ok(Math.abs(small.slots!.packetMs - 0.676) < 1e-9);
+  assert.equal(small.slots!.packetsPerEvent, 11);
+  assert.equal(small.slots!.payloadBytes, 20);
+  assert.throws(() => bleParams({ phy: '1m', intervalMs: 8, attMtu: 23 }), RangeError);
 });

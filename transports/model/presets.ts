@@ -34,16 +34,40 @@ import type { LinkParams } from './link-params.ts';
 const air = (octets: number, megaSymbols: number): number => (octets * 8) / megaSymbols / 1000;
 
 const T_IFS_MS = 0.15;
-const CONNECTION_INTERVAL_MS = 15;
-const ATT_VALUE_BYTES = 244;
 
-function blePreset(name: string, megaSymbols: number, preambleOctets: number): LinkParams {
-  const dataOctets = preambleOctets + 4 + 2 + 251 + 3;
-  const emptyOctets = preambleOctets + 4 + 2 + 0 + 3;
+/** A Bluetooth LE connection to model: PHY, connection interval and ATT_MTU. */
+export interface BleConnection {
+  phy: '1m' | '2m';
+  /** A multiple of 1.25 ms from 7.5 ms to 4 s (Vol 6, Part B, §4.5.1). */
+  intervalMs: number;
+  /** ATT_MTU, 23 to 247 here: one ATT PDU per LL packet, so no L2CAP fragmentation. */
+  attMtu: number;
+}
+
+/**
+ * Link parameters of a Bluetooth LE connection: each LL packet carries one Write Command
+ * or Notification of `attMtu - 3` value bytes (an LL payload of `attMtu + 4` octets, which
+ * needs data length extension above 27), answered by an empty packet.
+ *
+ * @throws RangeError for an interval or MTU outside the ranges above
+ */
+export function bleParams(connection: BleConnection): LinkParams {
+  const { phy, intervalMs, attMtu } = connection;
+  const steps = intervalMs / 1.25;
+  if (!(Number.isInteger(steps) && intervalMs >= 7.5 && intervalMs <= 4000)) {
+    throw new RangeError(`expected intervalMs a multiple of 1.25 in 7.5..4000, got ${intervalMs}`);
+  }
+  if (!(Number.isInteger(attMtu) && attMtu >= 23 && attMtu <= 247)) {
+    throw new RangeError(`expected attMtu an integer in 23..247, got ${attMtu}`);
+  }
+  const megaSymbols = phy === '2m' ? 2 : 1;
+  const preamble = phy === '2m' ? 2 : 1;
+  const dataOctets = preamble + 4 + 2 + (attMtu + 4) + 3;
+  const emptyOctets = preamble + 4 + 2 + 0 + 3;
   const packetMs =
     air(dataOctets, megaSymbols) + T_IFS_MS + air(emptyOctets, megaSymbols) + T_IFS_MS;
   return {
-    name,
+    name: `ble-${phy}-${intervalMs}ms-mtu${attMtu}`,
     bitRate: megaSymbols * 1_000_000,
     bitsPerByte: 8,
     maxFrameSize: 4096,
@@ -52,20 +76,20 @@ function blePreset(name: string, megaSymbols: number, preambleOctets: number): L
     duplex: 'full',
     turnaroundMs: 0,
     slots: {
-      intervalMs: CONNECTION_INTERVAL_MS,
-      packetsPerEvent: Math.floor(CONNECTION_INTERVAL_MS / packetMs),
+      intervalMs,
+      packetsPerEvent: Math.floor(intervalMs / packetMs),
       packetMs,
-      payloadBytes: ATT_VALUE_BYTES,
+      payloadBytes: attMtu - 3,
       packetBits: dataOctets * 8,
     },
   };
 }
 
 /** Bluetooth LE 1M PHY, 15 ms interval, ATT_MTU 247: 6 packets per event, 97.6 kB/s. */
-export const BLE_1M: LinkParams = blePreset('ble-1m-15ms-mtu247', 1, 1);
+export const BLE_1M: LinkParams = bleParams({ phy: '1m', intervalMs: 15, attMtu: 247 });
 
 /** Bluetooth LE 2M PHY, 15 ms interval, ATT_MTU 247: 10 packets per event, 162.7 kB/s. */
-export const BLE_2M: LinkParams = blePreset('ble-2m-15ms-mtu247', 2, 2);
+export const BLE_2M: LinkParams = bleParams({ phy: '2m', intervalMs: 15, attMtu: 247 });
 
 /**
  * A serial line at 115,200 bit/s, 8N1, full duplex: 11,520 bytes/s. The 1 ms latency is
