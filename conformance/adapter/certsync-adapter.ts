@@ -51,13 +51,18 @@ class Adapter {
     return Store.open(join(this.dir, `store-${this.stores}.db`), { create: true });
   }
 
-  /** Ends any session and starts over with a new, empty store (and a new identity). */
-  async reset(): Promise<void> {
+  /** Ends the session, if any, at once; the store stays. */
+  async endSession(): Promise<void> {
     void this.listener?.close().catch(() => undefined);
     this.listener = null;
     await this.driver?.abort();
     this.driver = null;
     this.session = null;
+  }
+
+  /** Ends any session and starts over with a new, empty store (and a new identity). */
+  async reset(): Promise<void> {
+    await this.endSession();
     this.capacity = null;
     this.store.close();
     this.store = this.openStore();
@@ -139,7 +144,7 @@ class Adapter {
   }
 
   async listen(a: Args): Promise<Json> {
-    if (this.session) throw new CertsyncError('bad-input', 'a session is already open');
+    await this.endSession();
     const listener = await listenTcpLink({ port: 0, maxFrameSize: LINK_FRAME });
     this.listener = listener;
     const pairing = a.pairing as { secret: string; name: string } | undefined;
@@ -161,7 +166,7 @@ class Adapter {
   }
 
   async connect(a: Args): Promise<void> {
-    if (this.session) throw new CertsyncError('bad-input', 'a session is already open');
+    await this.endSession();
     const link = await connectTcpLink(Number(a.port), { maxFrameSize: LINK_FRAME });
     const pairing = a.pairing as { secret: string; name: string } | undefined;
     this.session = SessionDriver.open(link, {

@@ -77,6 +77,7 @@ export class SessionDriver {
   private waiters: { match: (e: Effect) => boolean; resolve: (e: Effect) => void }[] = [];
   private endWith!: (error: CertsyncError | null) => void;
   private over = false;
+  private linkFailure: CertsyncError | null = null;
 
   private constructor(options: DriverOptions, frameLimit: number) {
     this.options = options;
@@ -229,15 +230,18 @@ export class SessionDriver {
 
   private fail(error: unknown): void {
     if (this.over) return;
+    // The link's own reason (decrypt-failed, ...) is why the session ended, not the generic
+    // link-closed the engine reports for the event below.
+    this.linkFailure = asCertsyncError(error);
     this.feed({ kind: 'link-closed', now: Date.now() });
-    this.finish(asCertsyncError(error));
+    this.finish(this.linkFailure);
   }
 
   private finish(error: CertsyncError | null): void {
     if (this.over) return;
     this.over = true;
     clearTimeout(this.timer);
-    this.endWith(error);
+    this.endWith(this.linkFailure ?? error);
   }
 }
 
