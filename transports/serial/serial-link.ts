@@ -27,6 +27,7 @@ import {
   type AckFrame,
   type DataFrame,
 } from './serial-frame.ts';
+import { RttEstimator } from './rtt-estimator.ts';
 
 /** Tuning of a serial link; both ends should use the same `segmentBytes` and `window`. */
 export interface SerialLinkOptions {
@@ -115,9 +116,7 @@ export class SerialLink implements Link {
   #peerLimit = 1;
   #current: { frame: Uint8Array; offset: number } | undefined;
   #finSeq: number | undefined;
-  #srtt: number | undefined;
-  #rttvar = 0;
-  #rto: number;
+  readonly #rtt: RttEstimator;
   #rtoTimer: Timer | undefined;
 
   // Receiving side.
@@ -176,7 +175,7 @@ export class SerialLink implements Link {
     this.#stream = stream;
     this.#clock = options.clock ?? realClock;
     this.#log = options.logger ?? silentLogger;
-    this.#rto = o.initialRtoMs;
+    this.#rtt = new RttEstimator(o.initialRtoMs, o.minRtoMs, o.maxRtoMs);
     this.#queue = new SendQueue(o.sendBufferBytes, () => this.#pump());
     this.#inbox = new FrameInbox(() => this.#readerTook());
     this.#lastHeard = this.#lastAck = this.#clock.now();
@@ -192,7 +191,7 @@ export class SerialLink implements Link {
 
   /** Counters for tests and benchmarks. */
   stats(): SerialLinkStats {
-    return { ...this.#stats, srttMs: this.#srtt ?? 0 };
+    return { ...this.#stats, srttMs: this.#rtt.srtt ?? 0 };
   }
 
   async send(frame: Uint8Array): Promise<void> {
@@ -355,7 +354,7 @@ export class SerialLink implements Link {
         if (!segment || segment.sends > 1 || segment.sacked) clean = false;
       }
       const newest = this.#unacked.get(ack - 1);
-      if (clean && newest) this.#sampleRtt(this.#clock.now() - newest.sentAt);
+      if (clean && newest) this.#rtt.sample(this.#clock.now() - newest.sentAt);
       for (let s = this.#sndUna; s < ack; s++) this.#unacked.delete(s);
       this.#sndUna = ack;
       this.#rtoTimer?.cancel();
@@ -377,7 +376,7 @@ export class SerialLink implements Link {
     // A hole below a selectively acknowledged segment was lost, unless we resent it less
     // than a round trip ago.
     const now = this.#clock.now();
-    const recent = this.#srtt ?? this.#o.minRtoMs;
+    const recent = this.#rtt.srtt ?? this.#o.minRtoMs;
     for (let s = this.#sndUna; s < highest; s++) {
       const segment = this.#unacked.get(s);
       if (segment && !segment.sacked && !segment.queued && now - segment.sentAt > recent) {
@@ -462,28 +461,15 @@ export class SerialLink implements Link {
 
   // ---- Timers -----------------------------------------------------------------------
 
-  #sampleRtt(rtt: number): void {
-    // RFC 6298 §2: alpha 1/8, beta 1/4, RTO = SRTT + 4 RTTVAR.
-    if (this.#srtt === undefined) {
-      this.#srtt = rtt;
-      this.#rttvar = rtt / 2;
-    } else {
-      this.#rttvar = 0.75 * this.#rttvar + 0.25 * Math.abs(this.#srtt - rtt);
-      this.#srtt = 0.875 * this.#srtt + 0.125 * rtt;
-    }
-    const rto = this.#srtt + 4 * this.#rttvar;
-    this.#rto = Math.min(this.#o.maxRtoMs, Math.max(this.#o.minRtoMs, rto));
-  }
-
   #armRto(): void {
-    this.#rtoTimer = this.#clock.setTimer(this.#onRto, this.#rto);
+    this.#rtoTimer = this.#clock.setTimer(this.#onRto, this.#rtt.rto);
   }
 
   readonly #onRto = (): void => {
     this.#rtoTimer = undefined;
     if (this.#finished || this.#unacked.size === 0) return;
     // RFC 6298 §5.5: back off, then resend what the peer has not acknowledged.
-    this.#rto = Math.min(this.#o.maxRtoMs, this.#rto * 2);
+    this.#rtt.backOff();
     for (const segment of this.#unacked.values()) {
       if (!segment.sacked && !segment.queued) {
         segment.queued = true;
