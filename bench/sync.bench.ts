@@ -26,6 +26,7 @@ import { checkGoals, type BoundRow, type GoalResult } from './lib/goals.ts';
 import { LINK_NAMES, measureRoundTrip, paramsOf, type LinkName } from './lib/link-setups.ts';
 import { discoveryBound, roundTripBound, timeBound } from './lib/lower-bound.ts';
 import { runCase, type RunRow, type Target } from './lib/measure.ts';
+import { probeMemory } from './lib/memory-probe.ts';
 import { SCHEMES } from './lib/scheme.ts';
 import { renderChart, type Series } from './lib/svg-chart.ts';
 import { rawCapacity } from '../transports/model/link-params.ts';
@@ -295,10 +296,23 @@ async function main(): Promise<void> {
       `back): ${[...rtt].map(([k, v]) => `${k} ${v.toFixed(1)} ms`).join(', ')}.`,
   );
   for (const [n, mb] of rssByN)
-    console.log(`peak RSS of the process for n=${n}: ${mb.toFixed(0)} MB`);
+    console.log(
+      `peak RSS of the benchmark process for n=${n} (every run, garbage included): ${mb.toFixed(0)} MB`,
+    );
 
   const biggest = Math.max(...SIZES);
-  const goals: GoalResult[] = checkGoals(rows, bounds, biggest, rssByN.get(biggest) ?? NaN);
+  const probeD = Math.max(...DIFFS.filter((d) => d <= biggest));
+  const probes = SCHEMES.map((scheme) => probeMemory(scheme, POOL, biggest, probeD));
+  console.log(`\nMemory of one reconcile in a fresh process, n=${biggest} d=${probeD}:`);
+  for (const p of probes) {
+    console.log(
+      `  ${p.scheme}: stores ${p.storesHeapMB.toFixed(0)} MB live, reconcile +` +
+        `${(p.reconcileHeapMB - p.storesHeapMB).toFixed(0)} MB, process peak ` +
+        `${p.peakRssMB.toFixed(0)} MB RSS`,
+    );
+  }
+  const ours = probes.find((p) => p.scheme === 'certsync') ?? null;
+  const goals: GoalResult[] = checkGoals(rows, bounds, biggest, ours);
   console.log(
     `\nGoals at n = ${biggest.toLocaleString('en')}${quick ? ' (quick run: not the real n)' : ''}:`,
   );
@@ -332,6 +346,7 @@ async function main(): Promise<void> {
         links: LINKS,
         rttMs: Object.fromEntries(rtt),
         peakRssMB: Object.fromEntries(rssByN),
+        memory: probes,
         goals,
         rows,
         bounds,

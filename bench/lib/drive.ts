@@ -71,11 +71,17 @@ function timed<T>(acc: { ms: number }, step: () => T): T {
 }
 
 /**
- * Runs `a` and `b` to the end in memory, flight by flight.
+ * Runs `a` and `b` to the end in memory, flight by flight; `onFlight` is called after each
+ * (outside the CPU timing), for memory sampling.
  *
  * @throws Error when they still talk after `maxFlights`, or go quiet unfinished
  */
-export function runInMemory(a: SchemeSide, b: SchemeSide, maxFlights = 64): RunResult {
+export function runInMemory(
+  a: SchemeSide,
+  b: SchemeSide,
+  maxFlights = 64,
+  onFlight: () => void = () => undefined,
+): RunResult {
   const aToB = emptyCount();
   const bToA = emptyCount();
   const cpu = { ms: 0 };
@@ -95,6 +101,7 @@ export function runInMemory(a: SchemeSide, b: SchemeSide, maxFlights = 64): RunR
     nextToA.forEach((o) => tally(bToA, o));
     nextToB.forEach((o) => tally(aToB, o));
     peak = Math.max(peak, process.memoryUsage.rss());
+    onFlight();
     toA = nextToA;
     toB = nextToB;
     if (toA.length + toB.length > 0) flights += 1;
