@@ -205,6 +205,7 @@ export interface SessionProgress {
 /**
  * Runs `work` in one session with the peer the options name, then says goodbye. A progress
  * bar runs on standard error unless `--json` or standard error is not a terminal.
+ * `withhold` names certificates a reconcile in this session does not offer.
  *
  * @throws CertsyncError from the link, the handshake or the session
  */
@@ -213,6 +214,7 @@ export async function withPeer<T>(
   store: Store,
   label: string,
   work: (session: PeerSession) => Promise<T>,
+  withhold?: ReadonlySet<string>,
 ): Promise<T> {
   const logger = loggerFrom(ctx);
   const opened = await dialLink(linkSpecFrom(ctx, logger));
@@ -237,6 +239,7 @@ export async function withPeer<T>(
       name: 'certsync',
       chooseVictim: overflowChooser(ctx),
       onProgress: (p) => (last = p),
+      ...(withhold ? { withhold } : {}),
       ...(logger ? { logger } : {}),
     });
     if (session.peer.newlyPaired) ctx.warn(`Paired with ${session.peer.name}.`);

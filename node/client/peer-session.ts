@@ -82,6 +82,8 @@ export interface PeerSessionOptions {
   /** The name this side gives itself in its hello. */
   readonly name?: string;
   readonly timeouts?: Partial<SessionTimeouts>;
+  /** Hex ids of certificates a reconcile does not offer (found invalid before the session). */
+  readonly withhold?: ReadonlySet<string>;
   /** How long to wait for the peer's first frame (default: the hello timeout, plus 5 s). */
   readonly helloWaitMs?: number;
   /** Called when the peer's store is full under policy `alert`; default: abort. */
@@ -172,7 +174,7 @@ export class PeerSession {
     options: ConnectOptions | AcceptOptions,
     role: 'initiator' | 'responder',
   ): Promise<PeerSession> {
-    const sessionStore = new SessionStore(options.store, 'peer');
+    const sessionStore = new SessionStore(options.store, 'peer', options.withhold);
     const env: SessionEnv = { store: sessionStore, reconciler: new Reconciler(sessionStore) };
     const frameLimit = Math.max(
       MIN_FRAME_BYTES,

@@ -120,3 +120,21 @@ test('while collecting, received certificates are handed over and not stored', a
   assert.equal(store.certificates.list().length, 0);
   store.close();
 });
+
+test('a withheld certificate is left out of what a reconcile sees', () => {
+  const { store } = open(null);
+  store.certificates.add(
+    [pki.alice.der, pki.carol.der].map((d) => parseCertificate(d)),
+    {
+      source: 'test',
+    },
+  );
+  const carol = hexOf(sha256(pki.carol.der));
+  const all = new SessionStore(store, 'x');
+  const some = new SessionStore(store, 'x', new Set([carol]));
+  assert.equal(all.digest().count, 2);
+  assert.equal(some.digest().count, 1);
+  assert.equal(some.get('cert', sha256(pki.carol.der)), null);
+  assert.equal([...some.items()].length, 1);
+  store.close();
+});

@@ -60,13 +60,19 @@ export class SessionStore implements StoreView, SyncStore {
   /** While set, received certificates are collected here (by hex id) and not stored. */
   private capture: Map<string, Uint8Array> | null = null;
 
+  /** Hex ids left out of the reconcile: certificates this side found invalid. */
+  private readonly withheld: ReadonlySet<string>;
+
   /**
    * @param source recorded as each received item's source
+   * @param withheld hex ids of live certificates not to offer in a reconcile (invalid ones:
+   *   spec/reconcile.md sees a store without them, so the peer is not sent them)
    * @throws CertsyncError when the store cannot be read
    */
-  constructor(store: Store, source: string) {
+  constructor(store: Store, source: string, withheld: ReadonlySet<string> = new Set()) {
     this.store = store;
     this.source = source;
+    this.withheld = withheld;
     this.origin = store.id;
     this.index = new MemoryStore({ origin: store.id, capacity: null });
     for (const e of store.sync.entries()) this.refresh(e.kind, e.fingerprint);
@@ -297,7 +303,7 @@ export class SessionStore implements StoreView, SyncStore {
   private refresh(kind: EntryKind, fingerprint: Uint8Array): void {
     this.index.purge(kind, fingerprint);
     const head = this.store.sync.entry(kind, fingerprint);
-    if (!head) return;
+    if (!head || (!head.deleted && this.withheld.has(hexOf(fingerprint)))) return;
     if (head.deleted) {
       this.index.apply({ ...head, der: null, meta: EMPTY_META }, EVICT_ANY);
       return;

@@ -257,3 +257,23 @@ export async function replacementFromKeyServer(
   }
   return null;
 }
+
+/**
+ * Hex ids of the own certificates a reconcile should not offer: end-entity certificates that
+ * a check found expired, not yet valid or revoked. An untrusted verdict does not withhold:
+ * a store without the anchors (a phone) cannot judge trust, and the better-connected side
+ * checks. Uses `results` when a check just ran, else an offline check of the store.
+ */
+export async function invalidOwnCertificates(
+  store: Store,
+  results?: readonly CheckedCertificate[],
+): Promise<Set<string>> {
+  let verdicts = results;
+  if (!verdicts) {
+    const leaves = store.certificates.list('store').filter((r) => !r.isCA);
+    const ders = leaves.map((r) => store.certificates.der(r.fingerprint) as Uint8Array);
+    verdicts = await checkCertificates(store, ders, { offline: true });
+  }
+  const definite = new Set(['expired', 'not-yet-valid', 'revoked']);
+  return new Set(verdicts.filter((v) => definite.has(v.status)).map((v) => v.fingerprint));
+}

@@ -13,7 +13,7 @@ test(
     const pki = await buildStandardPki();
     const dir = await mkdtemp(join(tmpdir(), 'certsync-connect-'));
     try {
-      for (const name of ['alice', 'bob', 'root', 'intermediate'] as const) {
+      for (const name of ['alice', 'bob', 'carol', 'root', 'intermediate'] as const) {
         await writeFile(join(dir, `${name}.pem`), pki[name].pem);
       }
       const pc = join(dir, 'pc.sqlite');
@@ -21,7 +21,7 @@ test(
       await runCertsync(['init', '--store', pc], dir);
       await runCertsync(['init', '--store', phone], dir);
       await runCertsync(
-        ['import', '--store', pc, 'alice.pem', 'root.pem', 'intermediate.pem'],
+        ['import', '--store', pc, 'alice.pem', 'carol.pem', 'root.pem', 'intermediate.pem'],
         dir,
       );
       await runCertsync(['import', '--store', phone, 'bob.pem'], dir);
@@ -63,6 +63,7 @@ test(
       );
       const auto = await certsyncJson<{
         auto: string;
+        withheld: number;
         reconcile: { stored: number; sentFull: number };
       }>(
         [
@@ -82,7 +83,8 @@ test(
       );
       assert.equal(auto.auto, 'check-and-sync');
       assert.equal(auto.reconcile.stored, 1, 'bob came over');
-      assert.equal(auto.reconcile.sentFull, 3);
+      assert.equal(auto.reconcile.sentFull, 3, 'carol, expired, was not offered');
+      assert.equal(auto.withheld, 1);
       assert.equal((await serve.exited()).status, 0);
       const checked = await certsyncJson<{ ran: boolean }>(
         ['check', '--store', pc, '--offline'],

@@ -6,6 +6,7 @@
  */
 import { AUTO_MODES, rememberAutoMode, runAuto, storedAutoMode } from '../../client/auto-mode.ts';
 import { LINK_OPTIONS, peerLine, withPeer } from '../../client/cli-peer.ts';
+import { checkOwnStore, invalidOwnCertificates } from '../../client/validity.ts';
 import type { Command } from '../command.ts';
 import { autoModeFrom } from './serve.ts';
 
@@ -23,35 +24,49 @@ const connect: Command = {
     const store = ctx.openStore();
     const auto = autoModeFrom(ctx, storedAutoMode(store));
     if (ctx.options.remember === true) rememberAutoMode(store, auto);
-    return withPeer(ctx, store, 'sync', async (session) => {
-      const result = await runAuto(session, auto, store);
-      const lines = [peerLine(session)];
-      const c = result.comparison;
-      if (c) {
-        lines.push(
-          `mine ${c.mine}, theirs ${c.theirs}, both ${c.both}, ` +
-            `only mine ${c.onlyMine.length}, only theirs ${c.onlyTheirs.length}`,
-        );
-      }
-      const r = result.reconcile;
-      if (r) {
-        lines.push(
-          `synced: ${r.stored} received, ${r.sentFull + r.sentMeta} sent, ` +
-            `${r.sentDeleted} deletions sent, ${r.refused.length} refused here (${r.mode})`,
-        );
-      }
-      return {
-        text: lines.join('\n'),
-        json: {
-          peer: session.peer,
-          auto: result.mode,
-          ...(c ? { comparison: { mine: c.mine, theirs: c.theirs, both: c.both } } : {}),
-          ...(r
-            ? { reconcile: { ...r, evicted: r.evicted.length, refused: r.refused.length } }
-            : {}),
-        },
-      };
-    });
+    // Before a reconcile, invalid certificates are found so that they are not offered.
+    const check = auto === 'check-and-sync' ? await checkOwnStore(store) : undefined;
+    const withheld =
+      auto === 'sync' || auto === 'check-and-sync'
+        ? await invalidOwnCertificates(store, check?.ran ? check.results : undefined)
+        : new Set<string>();
+    return withPeer(
+      ctx,
+      store,
+      'sync',
+      async (session) => {
+        const ran = await runAuto(session, auto === 'check-and-sync' ? 'sync' : auto, store);
+        const result = { ...ran, mode: auto, ...(check ? { check } : {}) };
+        const lines = [peerLine(session)];
+        const c = result.comparison;
+        if (c) {
+          lines.push(
+            `mine ${c.mine}, theirs ${c.theirs}, both ${c.both}, ` +
+              `only mine ${c.onlyMine.length}, only theirs ${c.onlyTheirs.length}`,
+          );
+        }
+        const r = result.reconcile;
+        if (r) {
+          lines.push(
+            `synced: ${r.stored} received, ${r.sentFull + r.sentMeta} sent, ` +
+              `${r.sentDeleted} deletions sent, ${r.refused.length} refused here (${r.mode})`,
+          );
+        }
+        return {
+          text: lines.join('\n'),
+          json: {
+            peer: session.peer,
+            auto: result.mode,
+            ...(c ? { comparison: { mine: c.mine, theirs: c.theirs, both: c.both } } : {}),
+            ...(r
+              ? { reconcile: { ...r, evicted: r.evicted.length, refused: r.refused.length } }
+              : {}),
+            ...(check ? { checked: check.ran, withheld: withheld.size } : {}),
+          },
+        };
+      },
+      withheld,
+    );
   },
 };
 

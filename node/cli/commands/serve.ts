@@ -16,6 +16,7 @@ import {
 } from '../../client/auto-mode.ts';
 import { LINK_OPTIONS, linkSpecFrom, loggerFrom, pairingFrom } from '../../client/cli-peer.ts';
 import { listenLink, type OpenLink } from '../../client/links.ts';
+import { checkOwnStore, invalidOwnCertificates } from '../../client/validity.ts';
 import { acceptSession } from '../../client/peer-session.ts';
 import { UsageError, type Command, type CommandContext } from '../command.ts';
 
@@ -93,16 +94,24 @@ const serve: Command = {
         current = opened;
         let visit: Visit;
         try {
+          // Invalid certificates are not offered in a reconcile (checked before each peer).
+          const check = auto === 'check-and-sync' ? await checkOwnStore(store) : undefined;
+          const withhold =
+            auto === 'sync' || auto === 'check-and-sync'
+              ? await invalidOwnCertificates(store, check?.ran ? check.results : undefined)
+              : undefined;
           const session = await acceptSession(opened.link, {
             store,
-            autoSync: auto === 'sync',
+            autoSync: auto === 'sync' || auto === 'check-and-sync',
+            ...(withhold ? { withhold } : {}),
             name: 'certsync',
             helloWaitMs: 3_600_000,
             ...(pairing ? { pairing } : {}),
             ...(logger ? { logger } : {}),
           });
           if (session.peer.newlyPaired) ctx.warn(`certsync: paired with ${session.peer.name}`);
-          const result = await runAuto(session, auto, store).catch(() => null);
+          const mode = auto === 'check-and-sync' ? 'sync' : auto;
+          const result = await runAuto(session, mode, store).catch(() => null);
           const ended = await session.whenEnded();
           visit = {
             peer: session.peer.name,
