@@ -6,7 +6,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { exitStatusFor } from '../../../protocol/errors.ts';
 import { encodePem } from '../../pki/index.ts';
-import { certsyncJson, runCertsync, ServeProcess } from '../../client/test-processes.ts';
+import {
+  certsyncJson,
+  runCertsync,
+  ServeProcess,
+  startPtyPair,
+} from '../../client/test-processes.ts';
 import { ChainLab, type LabCert } from '../../validate/testing/chain-lab.ts';
 import {
   startRevocationServer,
@@ -152,14 +157,15 @@ describe('validity checks of the client against a real OCSP responder and real C
         ['id', '--store', pc, '--secret'],
         lab.dir,
       );
+      const ptys = await startPtyPair(lab.dir);
       const serve = await ServeProcess.start(
         [
           '--store',
           phone,
           '--link',
-          'tcp',
-          '--port',
-          '0',
+          'serial',
+          '--device',
+          ptys.b,
           '--pair',
           'pc',
           '--secret',
@@ -177,9 +183,9 @@ describe('validity checks of the client against a real OCSP responder and real C
           '--store',
           pc,
           '--link',
-          'tcp',
-          '--port',
-          String(serve.port),
+          'serial',
+          '--device',
+          ptys.a,
           '--pair',
           'phone',
           '--secret',
@@ -192,6 +198,7 @@ describe('validity checks of the client against a real OCSP responder and real C
         lab.dir,
       );
       const served = await serve.exited();
+      await ptys.stop();
       assert.equal(served.status, 0, served.stderr);
       const actions = Object.fromEntries(report.results.map((r) => [r.status, r.action ?? 'none']));
       assert.equal(actions.valid, 'none');

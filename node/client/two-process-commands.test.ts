@@ -5,14 +5,20 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { buildStandardPki, type StandardPki } from '../testing/openssl-pki.ts';
 import { Store } from '../store/index.ts';
-import { certsyncJson, integrityCheck, runCertsync, ServeProcess } from './test-processes.ts';
+import {
+  certsyncJson,
+  integrityCheck,
+  runCertsync,
+  ServeProcess,
+  startPtyPair,
+} from './test-processes.ts';
 
 let pki: StandardPki;
 let dir: string;
 
 before(async () => {
   pki = await buildStandardPki();
-  dir = await mkdtemp(join(tmpdir(), 'certsync-tcp-'));
+  dir = await mkdtemp(join(tmpdir(), 'certsync-commands-'));
   for (const name of ['alice', 'bob', 'carol', 'dave', 'root', 'intermediate'] as const) {
     await writeFile(join(dir, `${name}.pem`), pki[name].pem);
   }
@@ -25,7 +31,7 @@ after(async () => {
 });
 
 test(
-  'two processes pair over TCP, sync both ways, list, delete and push',
+  'two processes on a serial pty pair: pair, sync both ways, peer list, peer delete, push',
   { timeout: 300_000 },
   async () => {
     const pc = join(dir, 'pc.sqlite');
@@ -43,12 +49,24 @@ test(
       dir,
     );
 
+    const ptys = await startPtyPair(dir);
     const serve = await ServeProcess.start(
-      ['--store', phone, '--link', 'tcp', '--port', '0', '--pair', 'pc', '--secret', secret],
+      [
+        '--store',
+        phone,
+        '--link',
+        'serial',
+        '--device',
+        ptys.b,
+        '--pair',
+        'pc',
+        '--secret',
+        secret,
+      ],
       dir,
     );
     try {
-      const link = ['--link', 'tcp', '--port', String(serve.port)];
+      const link = ['--link', 'serial', '--device', ptys.a];
       const synced = await certsyncJson<{ received: number; sent: number; certificates: number }>(
         ['sync', '--store', pc, ...link, '--pair', 'phone', '--secret', secret],
         dir,
@@ -79,6 +97,7 @@ test(
       assert.deepEqual(pushed.counts, { stored: 1 });
     } finally {
       const result = await serve.stop();
+      await ptys.stop();
       assert.equal(result.status, 0, result.stderr);
       assert.match(result.stdout, /peer pc/);
     }
