@@ -10,8 +10,12 @@ import {
   withPeer,
 } from '../../client/cli-peer.ts';
 import { selectEntries } from '../../client/selection.ts';
-import type { Command } from '../command.ts';
+import type { TransferSummary } from '../../client/peer-session.ts';
 import { modeFrom, transferJson, transferText } from '../../client/transfer-report.ts';
+import type { Command } from '../command.ts';
+
+/** Most ids one pull request names. */
+const BATCH = 512;
 
 const pull: Command = {
   name: 'pull',
@@ -31,10 +35,22 @@ const pull: Command = {
       const listed = await session.list('store');
       const chosen = selectEntries(selection, listed);
       requireSome(chosen, "certificate of the peer's");
-      const summary = await session.pull(
-        mode,
-        chosen.map((e) => e.id),
-      );
+      // A pull request names at most 512 items (spec/protocol.md, "Limits"). A replace-all
+      // is one transfer, so it cannot be split: it takes the first 512 and says so.
+      const ids = chosen.map((e) => e.id);
+      if (mode === 'replace-all' && ids.length > BATCH) {
+        ctx.warn(`replace-all takes at most ${BATCH} certificates; the first ${BATCH} are pulled`);
+      }
+      const parts: TransferSummary[] = [];
+      const last = mode === 'replace-all' ? BATCH : ids.length;
+      for (let i = 0; i < last; i += BATCH) {
+        parts.push(await session.pull(mode, ids.slice(i, Math.min(last, i + BATCH))));
+      }
+      const summary: TransferSummary = {
+        results: parts.flatMap((p) => p.results),
+        aborted: parts.some((p) => p.aborted),
+        removed: parts.reduce((n, p) => n + p.removed, 0),
+      };
       return {
         text: transferText('received', summary, session.peer.name),
         json: { ...transferJson(summary), mode },
