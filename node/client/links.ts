@@ -198,8 +198,11 @@ async function listenSerial(spec: LinkSpec): Promise<LinkListener> {
   return {
     address: `serial ${spec.device}`,
     // One link per peer on the same open port. The serial link has no connection handshake
-    // (transports/serial/serial-link.ts), so a new one starts only after the last has ended.
+    // (transports/serial/serial-link.ts), so a new one starts only after the last has ended,
+    // and what the last peer still had on the line is discarded first. Shortcoming: bytes
+    // of the last peer that are still in flight after the discard reach the new link.
     next: async () => {
+      await flushInput(port);
       const link = new SerialLink(port, serialOptions(spec, 15_000));
       return { link, release: () => link.close().catch(() => undefined) };
     },
@@ -218,6 +221,12 @@ async function openSerial(spec: LinkSpec): Promise<SerialPort> {
   }
   port.on('error', () => undefined);
   return port;
+}
+
+/** Discards what the port received and has not been read (tcflush). */
+export async function flushInput(port: SerialPort): Promise<void> {
+  if (!port.isOpen) return;
+  await new Promise<void>((resolve) => port.flush(() => resolve()));
 }
 
 async function closeSerial(port: SerialPort): Promise<void> {

@@ -13,6 +13,7 @@ import type { Link } from '../../transports/link.ts';
 import { createModelLinkPair } from '../../transports/model/link-model.ts';
 import { BLE_1M } from '../../transports/model/presets.ts';
 import { SerialLink } from '../../transports/serial/serial-link.ts';
+import { flushInput } from '../client/links.ts';
 
 /** Both ends of one meeting. */
 export interface DemoEnds {
@@ -25,7 +26,7 @@ export interface DemoLink {
   /** For the reader: `serial ptys /dev/pts/3 <-> /dev/pts/4 (socat)`. */
   readonly description: string;
   /** A fresh link for the next meeting; the previous one must have ended. */
-  open(): DemoEnds;
+  open(): Promise<DemoEnds>;
   close(): Promise<void>;
 }
 
@@ -51,7 +52,7 @@ export async function openDemoLink(dir: string): Promise<DemoLink> {
     let last: DemoEnds | null = null;
     return {
       description: 'Bluetooth LE link model (1M PHY, 15 ms interval; socat not installed)',
-      open: () => {
+      open: async () => {
         const pair = createModelLinkPair({ ...BLE_1M, maxFrameSize: 65_536 }, { clock: realClock });
         last = { pc: pair.a, phone: pair.b };
         return last;
@@ -85,7 +86,14 @@ export async function openDemoLink(dir: string): Promise<DemoLink> {
     let last: DemoEnds | null = null;
     return {
       description: `serial link over kernel ptys ${a} <-> ${b} (socat)`,
-      open: () => {
+      open: async () => {
+        // A new meeting starts clean: the last links have let go of the ports (a closed
+        // serial link lingers to acknowledge its peer), and what they left is discarded.
+        const previous: DemoEnds | null = last;
+        if (previous) {
+          await Promise.all([previous.pc.close(), previous.phone.close()]).catch(() => undefined);
+        }
+        await Promise.all([flushInput(pa), flushInput(pb)]);
         last = { pc: new SerialLink(pa), phone: new SerialLink(pb) };
         return last;
       },

@@ -119,7 +119,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     let bar: ProgressBar | null = null;
     let items = 0;
     let total = 0;
-    const ends = link.open();
+    const ends = await link.open();
     const counting = new CountingLink(ends.pc, () =>
       bar?.update({ items, total, bytes: counting.counts.sent + counting.counts.received }),
     );
@@ -227,7 +227,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     say('   only the phone had; the full phone refuses the rest, as its policy is alert and a');
     say('   reconcile does not ask.');
     try {
-      const again = link.open();
+      const again = await link.open();
       const [pcSync, phoneSync] = await Promise.all([
         connectSession(again.pc, {
           store: pc,
