@@ -27,6 +27,7 @@ import { LINK_NAMES, measureRoundTrip, paramsOf, type LinkName } from './lib/lin
 import { discoveryBound, roundTripBound, timeBound } from './lib/lower-bound.ts';
 import { runCase, type RunRow, type Target } from './lib/measure.ts';
 import { probeMemory } from './lib/memory-probe.ts';
+import { probeCpu } from './lib/cpu-probe.ts';
 import { SCHEMES } from './lib/scheme.ts';
 import { renderChart, type Series } from './lib/svg-chart.ts';
 import { rawCapacity } from '../transports/model/link-params.ts';
@@ -42,6 +43,7 @@ const DIFFS = [0, 1, 10, 100, 1_000];
 const POOL = quick ? 2_000 : 101_000;
 const LINKS: readonly LinkName[] = quick ? ['ble-1m-30ms', 'serial-115200'] : LINK_NAMES;
 const TARGETS: readonly Target[] = ['memory', ...LINKS];
+const CPU_TRIALS = quick ? 3 : 5;
 
 /** What a child process reports for its store size. */
 interface ChildReport {
@@ -312,7 +314,18 @@ async function main(): Promise<void> {
     );
   }
   const ours = probes.find((p) => p.scheme === 'certsync') ?? null;
-  const goals: GoalResult[] = checkGoals(rows, bounds, biggest, ours);
+  const diffs = DIFFS.filter((d) => d <= biggest);
+  const cpu = SCHEMES.flatMap((scheme) => probeCpu(scheme, POOL, biggest, CPU_TRIALS, diffs));
+  console.log(
+    `\nCPU ms of one reconcile, least / median of ${CPU_TRIALS} trials in a fresh process ` +
+      `per scheme, n=${biggest}, no deletions:`,
+  );
+  for (const scheme of SCHEMES) {
+    const mine = cpu.filter((c) => c.scheme === scheme);
+    const text = mine.map((c) => `d=${c.d} ${c.minMs.toFixed(1)}/${c.medianMs.toFixed(1)}`);
+    console.log(`  ${scheme}: ${text.join(', ')}`);
+  }
+  const goals: GoalResult[] = checkGoals(rows, bounds, biggest, ours, cpu);
   console.log(
     `\nGoals at n = ${biggest.toLocaleString('en')}${quick ? ' (quick run: not the real n)' : ''}:`,
   );
@@ -347,6 +360,7 @@ async function main(): Promise<void> {
         rttMs: Object.fromEntries(rtt),
         peakRssMB: Object.fromEntries(rssByN),
         memory: probes,
+        cpu,
         goals,
         rows,
         bounds,
