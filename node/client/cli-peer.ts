@@ -27,9 +27,9 @@ import type { Selection } from './selection.ts';
 
 /** Options of every command that talks to a peer. */
 export const LINK_OPTIONS: Readonly<Record<string, OptionSpec>> = {
-  link: { type: 'string', help: 'KIND  serial, ble or tcp (default serial)' },
+  link: { type: 'string', help: 'KIND  serial, irda, ble or tcp (default serial)' },
   hci: { type: 'string', help: 'TTY  the Bluetooth controller (ble link), HCI H4 over a tty' },
-  device: { type: 'string', help: 'PATH  serial device or pty (serial link)' },
+  device: { type: 'string', help: 'PATH  serial device or pty (serial and irda links)' },
   baud: { type: 'string', help: 'N  serial line speed (default 115200)' },
   port: { type: 'string', help: 'N  TCP port on 127.0.0.1 (tcp link)' },
   peer: { type: 'string', help: 'NAME  the paired peer expected (default: any paired peer)' },
@@ -100,7 +100,9 @@ export function linkSpecFrom(ctx: CommandContext, logger?: Logger): LinkSpec {
   const baud = num(ctx, 'baud');
   const hci = str(ctx, 'hci');
   if (kind === 'ble' && !hci) throw new UsageError('--link ble needs --hci TTY');
-  if (kind === 'serial' && !device) throw new UsageError('--link serial needs --device PATH');
+  if ((kind === 'serial' || kind === 'irda') && !device) {
+    throw new UsageError(`--link ${kind} needs --device PATH`);
+  }
   if (kind === 'tcp' && port === undefined) throw new UsageError('--link tcp needs --port N');
   return {
     kind,

@@ -1,18 +1,19 @@
 /**
  * Opening the links a client runs on, by the name a user types: `tcp` (127.0.0.1, for
- * tests), `serial` (a serial device or pty, at `--device`) and `ble` (a bleno peripheral
- * that advertises the certsync service, or a noble central that scans for it, on the
- * controller at `--hci`). A listener hands out one link per peer, one
- * after another, so a long-lived `serve` can take the next peer when the last has left.
+ * tests), `serial` (a serial device or pty, at `--device`), `irda` (IrDA SIR framing, half
+ * duplex, on a serial device at `--device`) and `ble` (a bleno peripheral that advertises
+ * the certsync service, or a noble central that scans for it, on the controller at
+ * `--hci`). A listener hands out one link per peer, one after another, so a long-lived
+ * `serve` can take the next peer when the last has left.
  *
  * TCP carries length-prefixed frames (transports/tcp.ts); a serial line carries the serial
- * link's framing (COBS, CRC-32, acknowledgements). IrDA is not wired here yet: its
- * transport has no adapter to a real device on this machine.
+ * link's framing (COBS, CRC-32, acknowledgements).
  */
 import { SerialPort } from 'serialport';
 import { CertsyncError } from '../../protocol/errors.ts';
 import type { Link, Logger } from '../../transports/link.ts';
 import { BleCentral } from '../../transports/ble/central.ts';
+import { openIrdaPortLink } from '../../transports/irda/irda-port.ts';
 import { BlePeripheral } from '../../transports/ble/peripheral.ts';
 import { SerialLink, type SerialLinkOptions } from '../../transports/serial/serial-link.ts';
 import {
@@ -23,7 +24,7 @@ import {
 } from '../../transports/tcp.ts';
 
 /** The links a client can use. */
-export const LINK_KINDS = ['tcp', 'serial', 'ble'] as const;
+export const LINK_KINDS = ['tcp', 'serial', 'irda', 'ble'] as const;
 /** A link kind's name. */
 export type LinkKind = (typeof LINK_KINDS)[number];
 
@@ -104,6 +105,19 @@ export async function dialLink(spec: LinkSpec): Promise<OpenLink> {
         });
       }
     }
+    case 'irda': {
+      // The side that connects is the IrLAP primary: it opens the connection and polls.
+      const link = await openIrdaPortLink(needDevice(spec), {
+        role: 'primary',
+        baudRate: spec.baud ?? 115_200,
+        ...logOf(spec),
+      }).catch((cause: unknown) => {
+        throw new CertsyncError('link-error', `cannot open ${spec.device}: ${String(cause)}`, {
+          cause,
+        });
+      });
+      return { link, release: () => link.close().catch(() => undefined) };
+    }
     case 'serial': {
       const port = await openSerial(spec);
       const link = new SerialLink(port, serialOptions(spec, 15_000));
@@ -129,6 +143,8 @@ export async function listenLink(spec: LinkSpec): Promise<LinkListener> {
       return listenTcp(spec);
     case 'serial':
       return listenSerial(spec);
+    case 'irda':
+      return listenIrda(spec);
     case 'ble':
       return listenBle(spec);
   }
@@ -155,6 +171,36 @@ async function listenBle(spec: LinkSpec): Promise<LinkListener> {
     },
     close: () => peripheral.stop(),
   };
+}
+
+/**
+ * IrDA: one secondary station per peer, each on the device opened anew; IrLAP's own
+ * connection setup (SNRM / UA) tells one peer's frames from the next one's.
+ */
+function listenIrda(spec: LinkSpec): LinkListener {
+  const device = needDevice(spec);
+  return {
+    address: `irda ${device}`,
+    next: async () => {
+      const link = await openIrdaPortLink(device, {
+        role: 'secondary',
+        baudRate: spec.baud ?? 115_200,
+        connectTimeoutMs: 3_600_000,
+        ...logOf(spec),
+      }).catch((cause: unknown) => {
+        throw new CertsyncError('link-error', `cannot open ${device}: ${String(cause)}`, {
+          cause,
+        });
+      });
+      return { link, release: () => link.close().catch(() => undefined) };
+    },
+    close: async () => undefined,
+  };
+}
+
+function needDevice(spec: LinkSpec): string {
+  if (!spec.device) throw new CertsyncError('bad-input', 'this link needs --device PATH');
+  return spec.device;
 }
 
 function needHci(spec: LinkSpec): string {
