@@ -35,7 +35,6 @@ export const LINK_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   peer: { type: 'string', help: 'NAME  the paired peer expected (default: any paired peer)' },
   pair: { type: 'string', help: 'NAME  pair first, and remember the peer under NAME' },
   secret: { type: 'string', help: 'TEXT  one-time pairing secret (from certsync id --secret)' },
-  yes: { type: 'boolean', help: 'confirm the pairing code without asking' },
   verbose: { type: 'boolean', short: 'v', help: 'log the session on standard error' },
 };
 
@@ -121,23 +120,31 @@ export function loggerFrom(ctx: CommandContext): Logger | undefined {
   return { debug: say('debug'), info: say('info'), warn: say('warn') };
 }
 
-/** Asks a yes/no question on the terminal; false when there is none. */
-async function askYesNo(question: string): Promise<boolean> {
-  if (!process.stdin.isTTY) return false;
+/**
+ * Reads one line from standard input (a terminal or a pipe); null when input is closed.
+ * A script that pairs by code pipes in the code it read from the other side.
+ */
+async function readAnswer(question: string): Promise<string | null> {
+  if (process.stdin.destroyed || process.stdin.readableEnded) return null;
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
-    return /^y(es)?$/i.test((await rl.question(question)).trim());
+    const closed = new Promise<null>((resolve) => rl.once('close', () => resolve(null)));
+    return await Promise.race([rl.question(question), closed]);
   } finally {
     rl.close();
   }
 }
 
-/** How a pairing code is confirmed: `--yes`, else by asking on the terminal. */
+/**
+ * How a pairing code is confirmed: the user types the code the other side shows. Only an
+ * exact match confirms, so no flag or default can wave a relayed pairing through
+ * (spec/session.md, "Pairing by numeric comparison").
+ */
 function confirmer(ctx: CommandContext) {
   return async (code: string, fingerprint: string): Promise<boolean> => {
-    ctx.warn(`Pairing code ${code} (peer key ${fingerprint}). Check that the other side shows it.`);
-    if (ctx.options.yes === true) return true;
-    return askYesNo('Same code on both sides? [y/N] ');
+    ctx.warn(`Pairing code ${code} (peer key ${fingerprint}).`);
+    const typed = await readAnswer('Type the code the other side shows: ');
+    return typed !== null && typed.trim() === code;
   };
 }
 

@@ -51,12 +51,26 @@ export function runCertsync(
   cwd: string,
   timeoutMs = 90_000,
 ): Promise<ProcessResult> {
+  const { child, result } = spawnCertsync(args, cwd, timeoutMs);
+  child.stdin?.end();
+  return result;
+}
+
+/**
+ * Starts `certsync ARGS` in `cwd` with its standard input open for the test to write to;
+ * `result` settles when it ends (it is killed after `timeoutMs`).
+ */
+export function spawnCertsync(
+  args: readonly string[],
+  cwd: string,
+  timeoutMs = 90_000,
+): { child: ChildProcess; result: Promise<ProcessResult> } {
   const child = spawn(process.execPath, [CERTSYNC_BIN, ...args], {
     cwd,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, CERTSYNC_STORE: '' },
   });
-  return collect(child, timeoutMs, `certsync ${args.join(' ')}`);
+  return { child, result: collect(child, timeoutMs, `certsync ${args.join(' ')}`) };
 }
 
 /** Runs `certsync ARGS --json` and parses its standard output; asserts the exit status. */
@@ -100,7 +114,7 @@ export class ServeProcess {
   static async start(args: readonly string[], cwd: string, timeoutMs = 60_000) {
     const child = spawn(process.execPath, [CERTSYNC_BIN, 'serve', ...args], {
       cwd,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
     const done = collect(child, 600_000, 'certsync serve');
     done.catch(() => undefined);

@@ -3,7 +3,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { certsyncJson, runCertsync, ServeProcess } from '../../client/test-processes.ts';
+import {
+  certsyncJson,
+  runCertsync,
+  ServeProcess,
+  spawnCertsync,
+  type ProcessResult,
+} from '../../client/test-processes.ts';
 import { buildStandardPki } from '../../testing/openssl-pki.ts';
 
 test(
@@ -26,35 +32,17 @@ test(
       );
       await runCertsync(['import', '--store', phone, 'bob.pem'], dir);
 
-      // Numeric comparison: both sides are told the code; --yes confirms it for a script.
-      const pairing = await ServeProcess.start(
-        ['--store', phone, '--link', 'tcp', '--port', '0', '--pair', 'pc', '--yes', '--once'],
-        dir,
-      );
-      const paired = await runCertsync(
-        [
-          'connect',
-          '--store',
-          pc,
-          '--link',
-          'tcp',
-          '--port',
-          String(pairing.port),
-          '--pair',
-          'phone',
-          '--yes',
-          '--auto',
-          'off',
-        ],
-        dir,
-      );
-      assert.equal(paired.status, 0, paired.stderr);
-      const codeOnPc = /Pairing code (\d{6})/.exec(paired.stderr)?.[1];
-      const served = await pairing.exited();
-      assert.equal(served.status, 0, served.stderr);
-      const codeOnPhone = /Pairing code (\d{6})/.exec(served.stderr)?.[1];
-      assert.ok(codeOnPc, paired.stderr);
-      assert.equal(codeOnPc, codeOnPhone, 'both sides show the same code');
+      // Numeric comparison: each side shows a code and its user types the code the other
+      // side shows. A wrong code first: pairing is refused and neither side remembers a peer.
+      const refused = await pairByTypedCodes(dir, phone, pc, () => '000000');
+      assert.notEqual(refused.connect.status, 0, 'a mistyped code refuses the pairing');
+      assert.equal((await certsyncJson<unknown[]>(['peers', '--store', pc], dir)).length, 0);
+      assert.equal((await certsyncJson<unknown[]>(['peers', '--store', phone], dir)).length, 0);
+
+      const paired = await pairByTypedCodes(dir, phone, pc, (shownOnOtherSide) => shownOnOtherSide);
+      assert.equal(paired.connect.status, 0, paired.connect.stderr);
+      assert.equal(paired.serve.status, 0, paired.serve.stderr);
+      assert.equal(paired.codes[0], paired.codes[1], 'both sides show the same code');
 
       // The phone reconciles by itself; the PC checks its own store first, then syncs.
       const serve = await ServeProcess.start(
@@ -97,3 +85,42 @@ test(
     }
   },
 );
+
+/**
+ * Pairs `pc` (connect) with `phone` (serve) by numeric comparison: waits until both sides
+ * show their code, then types into each side `answer(code the other side shows)`.
+ */
+async function pairByTypedCodes(
+  dir: string,
+  phone: string,
+  pc: string,
+  answer: (shownOnOtherSide: string) => string,
+): Promise<{ serve: ProcessResult; connect: ProcessResult; codes: [string, string] }> {
+  const serve = await ServeProcess.start(
+    ['--store', phone, '--link', 'tcp', '--port', '0', '--pair', 'pc', '--once'],
+    dir,
+  );
+  const connect = spawnCertsync(
+    ['connect', '--store', pc, '--link', 'tcp', '--port', String(serve.port)].concat([
+      '--pair',
+      'phone',
+      '--auto',
+      'off',
+    ]),
+    dir,
+  );
+  const codeOf = (child: typeof serve.child) =>
+    new Promise<string>((resolve) => {
+      let seen = '';
+      child.stderr?.on('data', (d: Buffer) => {
+        seen += d.toString();
+        const m = /Pairing code (\d{6})/.exec(seen);
+        if (m) resolve(m[1] as string);
+      });
+    });
+  const [onPhone, onPc] = await Promise.all([codeOf(serve.child), codeOf(connect.child)]);
+  serve.child.stdin?.end(`${answer(onPc)}\n`);
+  connect.child.stdin?.end(`${answer(onPhone)}\n`);
+  const [served, connected] = await Promise.all([serve.exited(), connect.result]);
+  return { serve: served, connect: connected, codes: [onPhone, onPc] };
+}
