@@ -1,7 +1,7 @@
 /**
  * The `certsync` command line: finds the command, parses its options with `util.parseArgs`,
  * runs it, prints its result (text, or JSON with `--json`), and turns failures into one line
- * on standard error and an exit status (docs/cli.md lists them).
+ * on standard error and an exit status (node/cli/README.md lists them).
  */
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -60,7 +60,7 @@ function overview(commands: readonly Command[]): string {
     'commands:',
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
-    'Every command takes --store PATH, --json and --help. See docs/cli.md.',
+    'Every command takes --store PATH, --json and --help. See node/cli/README.md.',
     '',
   ].join('\n');
 }

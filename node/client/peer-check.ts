@@ -30,7 +30,7 @@ export type PeerFix = (typeof PEER_FIXES)[number];
 export interface PeerCheckOptions {
   readonly fix: PeerFix;
   readonly force: boolean;
-  /** Key server for replacements (docs/client.md, "Key server"). */
+  /** Key server for replacements (node/client/README.md, "Key server"). */
   readonly keyserver?: string;
   readonly check: CheckOptions;
   /** Where notes for the user go. */

@@ -177,7 +177,7 @@ const MAX_KEYSERVER_BYTES = 1 << 20;
 
 /**
  * Asks a key server for the certificates of `email`: `GET <url>?email=<address>` over
- * plain HTTP, answered with PEM, DER or a PKCS#7 bundle (docs/client.md, "Key server").
+ * plain HTTP, answered with PEM, DER or a PKCS#7 bundle (node/client/README.md, "Key server").
  * Returns the certificates, unchecked.
  *
  * @throws CertsyncError `link-error` when the server cannot be reached or answers badly,
