@@ -21,8 +21,8 @@ export interface FuzzTarget {
   readonly weight?: number;
 }
 
-/** A decode slower than this, in ms, is a failure even when it ends (hangs trip sooner). */
-export const SLOW_MS = 1_000;
+/** A decode slower than this, in ms, is a failure even when it ends (the watchdog kills later). */
+export const SLOW_MS = 3_000;
 /** Settled heap growth over a run, in MiB, that counts as a leak. */
 export const LEAK_MB = 96;
 

@@ -68,7 +68,7 @@ const SELF_CHECKS: Readonly<Record<string, PartRun>> = {
 };
 
 /** How long one fuzz input may run before the watchdog calls it a hang, in ms. */
-const HANG_MS = 5_000;
+const HANG_MS = 10_000;
 
 function option(args: readonly string[], name: string): string | undefined {
   const i = args.indexOf(name);

@@ -118,7 +118,7 @@ test(
   },
 );
 
-test('the fuzz loop reports a foreign throw with its input, and accepts the own error type', async () => {
+test('the fuzz loop reports a foreign throw with its input and accepts its own error', async () => {
   const ctx = {
     budget: budgetOf('tiny'),
     seed: 5,

@@ -134,5 +134,6 @@ export function contentsDiff(got: Contents, want: Contents): string | null {
   const extra = got.live.filter((h) => !want.live.includes(h)).length;
   const tomb = got.deleted.join() === want.deleted.join();
   if (missing === 0 && extra === 0 && tomb) return null;
-  return `${missing} certificates missing, ${extra} unexpected, tombstones ${tomb ? 'ok' : 'differ'}`;
+  const tombstones = tomb ? 'ok' : 'differ';
+  return `${missing} certificates missing, ${extra} unexpected, tombstones ${tombstones}`;
 }

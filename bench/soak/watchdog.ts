@@ -38,7 +38,8 @@ setInterval(() => {
   fs.mkdirSync(outDir, { recursive: true });
   const name = (part + '-' + target + '-hang' + (kept < length ? '-truncated' : '') + '.hex')
     .replace(/[^\\w.-]/g, '_');
-  fs.writeFileSync(path.join(outDir, name), Buffer.from(bytes.subarray(0, kept)).toString('hex') + '\\n');
+  const hex = Buffer.from(bytes.subarray(0, kept)).toString('hex');
+  fs.writeFileSync(path.join(outDir, name), hex + '\\n');
   // A worker's process.stderr goes through the stuck main thread: write to fd 2 directly.
   fs.writeSync(2, 'soak-hang ' + target + ' ' + name + ' after ' + hangMs + ' ms\\n');
   process.kill(process.pid, 'SIGKILL');
