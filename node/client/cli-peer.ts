@@ -187,22 +187,20 @@ export function overflowChooser(ctx: CommandContext): OverflowChooser {
   };
 }
 
+/**
+ * Asks the user which of the peer's certificates to replace; the answer is read from
+ * standard input, a terminal or a pipe. Anything but a listed number aborts.
+ */
 async function askVictim(candidates: readonly ListEntry[]): Promise<Uint8Array | null> {
-  if (!process.stdin.isTTY) return null;
   const lines = candidates.map(
     (c, i) => `  ${String(i + 1).padStart(2)}  ${hexOf(c.id).slice(0, 16)}  ${displayName(c)}`,
   );
   process.stderr.write(`Replace which certificate on the peer?\n${lines.join('\n')}\n`);
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    const answer = (await rl.question(`1-${candidates.length}, or a to abort: `)).trim();
-    const n = Number(answer);
-    return Number.isInteger(n) && n >= 1 && n <= candidates.length
-      ? (candidates[n - 1] as ListEntry).id
-      : null;
-  } finally {
-    rl.close();
-  }
+  const answer = (await readAnswer(`1-${candidates.length}, or a to abort: `))?.trim();
+  const n = Number(answer);
+  return answer && Number.isInteger(n) && n >= 1 && n <= candidates.length
+    ? (candidates[n - 1] as ListEntry).id
+    : null;
 }
 
 /** A progress bar wired to a session's transfers and a link's byte counts. */

@@ -11,6 +11,7 @@ import {
   integrityCheck,
   runCertsync,
   ServeProcess,
+  spawnCertsync,
   startPtyPair,
   type PtyPair,
 } from './test-processes.ts';
@@ -144,10 +145,30 @@ test(
         dir,
       );
       assert.deepEqual(pulled.counts, { stored: 1 });
+
+      // Fifth visit: the phone is full again and the user is asked; the answer "2" on
+      // standard input replaces the second certificate offered.
+      const asking = spawnCertsync(
+        ['push', '--store', pc, ...link, '--subject', 'Test Root'].concat([
+          '--overflow',
+          'ask',
+          '--unchecked',
+          '--json',
+        ]),
+        dir,
+      );
+      asking.child.stdin?.end('2\n');
+      const asked = await asking.result;
+      assert.equal(asked.status, 0, asked.stderr);
+      const offered = [...asked.stderr.matchAll(/^ +(\d+) {2}([0-9a-f]{16}) /gm)];
+      assert.ok(offered.length >= 2, asked.stderr);
+      const chosen = JSON.parse(asked.stdout) as { results: { replaced?: string }[] };
+      const replaced = chosen.results.find((r) => r.replaced)?.replaced ?? '';
+      assert.ok(replaced.startsWith(offered[1]?.[2] ?? '-'), `${replaced} was offered second`);
     } finally {
       const served = await serve.stop();
       assert.equal(served.status, 0, served.stderr);
-      assert.equal(served.stdout.trim().split('\n').length, 4, served.stdout);
+      assert.equal(served.stdout.trim().split('\n').length, 5, served.stdout);
     }
     assert.equal(integrityCheck(phone), 'ok');
     assert.equal(integrityCheck(pc), 'ok');
