@@ -72,6 +72,13 @@ describe('parseCertificate', () => {
     assert.throws(() => parseCertificate(new Uint8Array(0), 'empty'), badCertificate('empty'));
   });
 
+  it('refuses a certificate whose outer length is one short, which asn1js alone would read', () => {
+    const der = pki.alice.der.slice();
+    assert.equal(der[1], 0x82, 'a two-byte length follows the outer SEQUENCE tag');
+    der[3] = ((der[3] as number) - 1) & 0xff;
+    assert.throws(() => parseCertificate(der, 'short.der'), badCertificate('short.der: a length'));
+  });
+
   it('refuses well-formed DER that is not a certificate, and oversized input', () => {
     assert.throws(() => parseCertificate(pki.crl.bytes, 'crl.der'), badCertificate('crl.der'));
     const huge = new Uint8Array(MAX_CERTIFICATE_BYTES + 1);

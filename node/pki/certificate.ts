@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { CertsyncError } from '../../protocol/errors.ts';
+import { decodeStrict } from './der-fields.ts';
 
 /** A certificate's fields as certsync keeps them beside its DER. */
 export interface ParsedCertificate {
@@ -110,6 +111,21 @@ export function toHex(bytes: Uint8Array): string {
 }
 
 /**
+ * Throws unless every nested length of `der` stays inside its parent. asn1js lets a child
+ * run past its parent's end, so pkijs alone would read a certificate or CRL whose lengths
+ * were altered.
+ *
+ * @throws CertsyncError with `code`, naming `what`
+ */
+export function requireDerShape(
+  der: Uint8Array,
+  code: 'bad-certificate' | 'bad-crl',
+  what: string,
+): void {
+  decodeStrict(der, what, (w) => new CertsyncError(code, `${w}: a length runs past its parent`));
+}
+
+/**
  * Decodes one whole ASN.1 element from `der`, refusing trailing bytes. For node/pki modules.
  *
  * @throws CertsyncError `code` when the bytes are not one complete ASN.1 element
@@ -151,6 +167,7 @@ export function loadCertificate(der: Uint8Array, what = 'certificate'): pkijs.Ce
     );
   }
   const asn1 = decodeAsn1(der, 'bad-certificate', what);
+  requireDerShape(der, 'bad-certificate', what);
   try {
     return new pkijs.Certificate({ schema: asn1 });
   } catch (error) {

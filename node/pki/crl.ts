@@ -3,7 +3,15 @@
  */
 import * as pkijs from 'pkijs';
 import { CertsyncError } from '../../protocol/errors.ts';
-import { decodeAsn1, formatName, integerHex, nameDer, sha256, toHex } from './certificate.ts';
+import {
+  decodeAsn1,
+  formatName,
+  requireDerShape,
+  integerHex,
+  nameDer,
+  sha256,
+  toHex,
+} from './certificate.ts';
 
 /** One revoked certificate listed in a CRL. */
 export interface RevokedSerial {
@@ -44,6 +52,7 @@ export function loadCrl(der: Uint8Array, what = 'CRL'): pkijs.CertificateRevocat
     );
   }
   const asn1 = decodeAsn1(der, 'bad-crl', what);
+  requireDerShape(der, 'bad-crl', what);
   try {
     return new pkijs.CertificateRevocationList({ schema: asn1 });
   } catch (error) {
