@@ -6,13 +6,13 @@
  * certificate and tombstone accounted for and equal digests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CERTSYNC_BIN, ServeProcess } from '../../node/client/test-processes.ts';
 import { seededRandom } from '../../transports/model/seeded-random.ts';
 import { pairStores } from './link-faults.ts';
-import { emptyResult, fail, type PartContext, type PartResult } from './part.ts';
+import { emptyResult, fail, soakOut, type PartContext, type PartResult } from './part.ts';
 import {
   contents,
   contentsDiff,
@@ -42,8 +42,8 @@ function exited(child: ChildProcess, ms: number): Promise<number | 'hung'> {
   });
 }
 
-/** One sync between two processes; `kill` (if given) kills one side after `afterMs`. */
-async function syncProcesses(
+/** One sync between two processes (serve holds `b`); `kill` kills one side after `afterMs`. */
+export async function syncProcesses(
   dir: string,
   a: string,
   b: string,
@@ -58,8 +58,12 @@ async function syncProcesses(
       'b',
       '--unchecked',
     ]),
-    { cwd: dir, stdio: 'ignore' },
+    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  let said = '';
+  const keep = (d: Buffer) => (said = (said + d.toString()).slice(-2000));
+  client.stdout.on('data', keep);
+  client.stderr.on('data', keep);
   let timer: NodeJS.Timeout | undefined;
   if (kill) {
     timer = setTimeout(() => {
@@ -70,8 +74,25 @@ async function syncProcesses(
   clearTimeout(timer);
   const ms = Date.now() - started;
   if (status === 'hung') client.kill('SIGKILL');
-  await serve.stop(10_000);
-  return { status, ms };
+  const served = await serve
+    .stop(10_000)
+    .catch((e: unknown) => ({ stdout: String(e), stderr: '' }));
+  return { status, ms, said, served: `${served.stdout}${served.stderr}`.slice(-2000) };
+}
+
+/** Keeps both stores and what the rerun printed, beside the saved inputs. */
+function keepEvidence(
+  result: PartResult,
+  tag: string,
+  run: { a: string; b: string },
+  rerun: { said: string; served: string },
+): void {
+  const base = join(soakOut(), `crashes-${result.kills}`);
+  mkdirSync(soakOut(), { recursive: true });
+  copyFileSync(run.a, `${base}-client.sqlite`);
+  copyFileSync(run.b, `${base}-serve.sqlite`);
+  writeFileSync(`${base}-rerun.txt`, `${tag}\nsync:\n${rerun.said}\nserve:\n${rerun.served}\n`);
+  fail(result, tag, `stores and rerun output kept as ${base}-*`);
 }
 
 /** Runs the part. */
@@ -115,13 +136,23 @@ export async function crashes(ctx: PartContext): Promise<PartResult> {
       for (const path of [run.a, run.b]) {
         for (const p of storeProblems(path)) fail(result, tag, `after the kill: ${p}`);
       }
+      const held = [run.a, run.b].map((p) => contents(p).live.length).join('/');
       const again = await syncProcesses(dir, run.a, run.b);
       if (again.status !== 0) fail(result, tag, `the rerun exited ${again.status}`);
-      for (const path of [run.a, run.b]) {
+      let diverged = false;
+      for (const [side, path] of [
+        ['client store', run.a],
+        ['serve store', run.b],
+      ] as const) {
         const diff = contentsDiff(contents(path), expected);
-        if (diff) fail(result, tag, `after the rerun: ${diff}`);
+        if (diff) fail(result, tag, `after the rerun, ${side}: ${diff} (held ${held} before)`);
+        diverged ||= diff !== null;
       }
-      if (digestOf(run.a) !== digestOf(run.b)) fail(result, tag, 'digests differ after rerun');
+      if (digestOf(run.a) !== digestOf(run.b)) {
+        fail(result, tag, 'digests differ after rerun');
+        diverged = true;
+      }
+      if (diverged) keepEvidence(result, tag, run, again);
       ctx.memory.sample();
       for (const p of [run.a, run.b]) {
         for (const suffix of ['', '-wal', '-shm']) rmSync(p + suffix, { force: true });

@@ -22,6 +22,9 @@ const RUNNER = fileURLToPath(new URL('./run.ts', import.meta.url));
  * - `certsync serve` waits an hour for the peer's hello and without limit for its
  *   handshake or the rest of a frame, one peer at a time: a silent or trickling peer holds
  *   the server.
+ * - Once in 100 kills at full budget, a rerun after `kill -9` of the syncing client
+ *   exited 0 with the client store still missing certificates (not yet narrowed down;
+ *   the crashes part keeps both stores and the rerun's output when it happens again).
  */
 const OPEN_DEFECTS: readonly [string, string][] = [
   ['fuzz-pki', 'certificate-pkijs'],
@@ -32,6 +35,7 @@ const OPEN_DEFECTS: readonly [string, string][] = [
   ['hostile-peers', 'serve stall-after-hello'],
   ['hostile-peers', 'serve endless-trickle'],
   ['hostile-peers', 'serve garbage-hello'],
+  ['crashes', 'kill -9 client'],
 ];
 
 let out: string;
