@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
+import { createServer, Socket } from 'node:net';
 import { test } from 'node:test';
 import { rejectsWithLinkError, runLinkCompliance } from './compliance.ts';
-import { connectTcpLink, listenTcpLink } from './tcp.ts';
+import { connectTcpLink, listenTcpLink, TcpLink } from './tcp.ts';
 
 // Loopback TCP buffers several MB in the kernel (net.ipv4.tcp_wmem and tcp_rmem); that is
 // bounded, but above the suite's default bound.
@@ -50,5 +50,27 @@ test('tcp: a peer that closes in the middle of a frame is an error, not a short 
   const link = await connectTcpLink(address.port);
   await rejectsWithLinkError(link.receive(), ['link-error']);
   await link.close();
+  await new Promise((r) => server.close(r));
+});
+
+test('tcp: reset of a socket whose sending side has ended destroys it plainly', async () => {
+  // libuv refuses to reset a socket that is shutting down, and Node then never closes its
+  // handle: the process stays alive and polls. Such a socket must be destroyed instead.
+  const held: Socket[] = [];
+  const server = createServer({ allowHalfOpen: true }, (s) => held.push(s));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const address = server.address();
+  assert.ok(address && typeof address === 'object');
+  const socket = new Socket();
+  await new Promise<void>((r) => socket.connect(address.port, '127.0.0.1', () => r()));
+  const link = new TcpLink(socket);
+  const calls: string[] = [];
+  socket.resetAndDestroy = () => (calls.push('reset'), socket);
+  const destroy = socket.destroy.bind(socket);
+  socket.destroy = (e?: Error) => (calls.push('destroy'), destroy(e));
+  void link.close();
+  link.reset();
+  assert.deepEqual(calls, ['destroy']);
+  for (const s of held) s.destroy();
   await new Promise((r) => server.close(r));
 });

@@ -89,9 +89,17 @@ export class TcpLink implements Link {
     return this.#closed;
   }
 
-  /** Resets the connection at once, as a vanished peer would: for tests of failure. */
+  /**
+   * Resets the connection at once, as a vanished peer would: for tests of failure. Once the
+   * socket's sending side has shut down (the peer's end makes Node end it too), libuv
+   * refuses a reset and Node then leaks the handle, which keeps the process alive and
+   * polling; such a socket is destroyed plainly instead.
+   */
   reset(): void {
-    this.#socket.resetAndDestroy();
+    const s = this.#socket;
+    if (s.destroyed) return;
+    if (s.writableEnded || s.readyState !== 'open') s.destroy();
+    else s.resetAndDestroy();
   }
 
   #pump(): void {
