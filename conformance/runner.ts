@@ -3,7 +3,8 @@
  * (conformance/README.md), runs every case against it as the peer on the wire, and reports.
  *
  *   npm run conformance [-- --seed N --json out.json --impl "<command>" --mutant NAME
- *                          --only PREFIX --bail]
+ *                          --only PREFIX --bail --quick]
+ *   npm run conformance -- --mutants [--seed N --json out.json]
  *
  * Prints one line per failed case, coverage per spec section, then the summary line
  * `N passed, N failed`; writes the JSON report when asked; exits 1 on any failure.
@@ -16,6 +17,7 @@ import { allCases } from './cases/index.ts';
 import { coverage, type SectionCoverage } from './harness/coverage.ts';
 import { CertPool, Context, Rng, type Case } from './harness/context.ts';
 import { Impl } from './harness/impl.ts';
+import { MUTANTS } from './mutants.ts';
 
 /** certsync's own adapter: the default implementation under test. */
 export const CERTSYNC_ADAPTER = 'node --import tsx conformance/adapter/certsync-adapter.ts';
@@ -29,6 +31,8 @@ export interface RunOptions {
   readonly only?: string;
   /** Stop at the first failure (how the mutant check stays quick). */
   readonly bail?: boolean;
+  /** Leave out the large cases (10,000 entries). */
+  readonly quick?: boolean;
   readonly cwd: string;
 }
 
@@ -96,16 +100,19 @@ export async function runSuite(o: RunOptions): Promise<RunReport> {
   }
   const command = o.mutant ? `${o.impl} --mutant ${o.mutant}` : o.impl;
   const impl = new Impl(command, o.cwd);
-  const ctx = new Context(impl, new Rng(o.seed), new CertPool(template), createIdentity());
+  const spawn = (): Impl => new Impl(command, o.cwd);
+  const ctx = new Context(impl, new Rng(o.seed), new CertPool(template), createIdentity(), spawn);
   const results: CaseResult[] = [];
   try {
     for (const c of allCases()) {
       if (o.only && !c.name.startsWith(o.only)) continue;
+      if (o.quick && c.large) continue;
       const r = await runCase(c, ctx);
       results.push(r);
       if (!r.passed && o.bail) break;
     }
   } finally {
+    await ctx.stop();
     await impl.stop();
   }
   const passed = results.filter((r) => r.passed).length;
@@ -119,6 +126,41 @@ export async function runSuite(o: RunOptions): Promise<RunReport> {
   };
 }
 
+/** What the suite did against one mutant. */
+export interface MutantOutcome {
+  readonly mutant: string;
+  readonly breaks: string;
+  readonly caught: boolean;
+  /** The first case that failed against it. */
+  readonly caughtBy: string | null;
+}
+
+/**
+ * Runs the suite (quick, stopping at the first failure) against every mutant of certsync's
+ * adapter, `parallel` at a time. A mutant is caught when at least one case fails.
+ */
+export async function runMutants(
+  o: Omit<RunOptions, 'mutant' | 'bail' | 'quick'>,
+  parallel = 3,
+): Promise<MutantOutcome[]> {
+  const queue = [...MUTANTS];
+  const out: MutantOutcome[] = [];
+  const worker = async (): Promise<void> => {
+    for (let m = queue.shift(); m; m = queue.shift()) {
+      const r = await runSuite({ ...o, mutant: m.name, bail: true, quick: true });
+      const first = r.cases.find((c) => !c.passed);
+      out.push({
+        mutant: m.name,
+        breaks: m.breaks,
+        caught: !!first,
+        caughtBy: first?.name ?? null,
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, () => worker()));
+  return out.sort((a, b) => (a.mutant < b.mutant ? -1 : 1));
+}
+
 function argValue(args: string[], name: string): string | undefined {
   const at = args.indexOf(name);
   return at >= 0 ? args[at + 1] : undefined;
@@ -130,6 +172,19 @@ async function main(): Promise<void> {
   if (!Number.isSafeInteger(seed) || seed < 0) {
     throw new RangeError(`expected --seed as a non-negative integer, got ${String(seed)}`);
   }
+  if (args.includes('--mutants')) {
+    const outcomes = await runMutants({ seed, impl: CERTSYNC_ADAPTER, cwd: process.cwd() });
+    for (const m of outcomes) {
+      const verdict = m.caught ? `caught by ${m.caughtBy}` : 'NOT CAUGHT';
+      process.stdout.write(`${m.mutant}: ${verdict} (breaks ${m.breaks})\n`);
+    }
+    const caught = outcomes.filter((m) => m.caught).length;
+    const json = argValue(args, '--json');
+    if (json) writeFileSync(json, `${JSON.stringify({ seed, mutants: outcomes }, null, 2)}\n`);
+    process.stdout.write(`caught ${caught} of ${outcomes.length} mutants\n`);
+    process.exitCode = caught === outcomes.length ? 0 : 1;
+    return;
+  }
   const mutant = argValue(args, '--mutant');
   const only = argValue(args, '--only');
   const report = await runSuite({
@@ -137,6 +192,7 @@ async function main(): Promise<void> {
     impl: argValue(args, '--impl') ?? CERTSYNC_ADAPTER,
     cwd: process.cwd(),
     bail: args.includes('--bail'),
+    quick: args.includes('--quick'),
     ...(mutant ? { mutant } : {}),
     ...(only ? { only } : {}),
   });
@@ -155,10 +211,12 @@ async function main(): Promise<void> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  main().catch((error: unknown) => {
-    process.stderr.write(
-      `conformance: ${error instanceof Error ? error.message : String(error)}\n`,
-    );
-    process.exitCode = 2;
-  });
+  main()
+    .catch((error: unknown) => {
+      const message = error instanceof Error ? error.message : String(error);
+      process.stderr.write(`conformance: ${message}\n`);
+      process.exitCode = 2;
+    })
+    // A case that outlived its time limit may still hold a socket: do not wait for it.
+    .finally(() => process.stdout.write('', () => process.exit()));
 }

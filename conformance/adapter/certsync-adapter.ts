@@ -107,7 +107,7 @@ class Adapter {
     }
     const certs = (a.certificates ?? []) as { der: string; label?: string; pinned?: boolean }[];
     s.transaction(() => {
-      const parsed = certs.map((c) => parseCertificate(bytesOf(c.der)));
+      const parsed = certs.map((c) => parseCertificate(new Uint8Array(Buffer.from(c.der, 'hex'))));
       const added = s.certificates.add(parsed, { source: 'conformance' });
       for (const [i, c] of certs.entries()) {
         if (c.label === undefined && !c.pinned) continue;

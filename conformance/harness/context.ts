@@ -17,6 +17,8 @@ export interface Case {
   readonly name: string;
   /** The requirement ids it checks (conformance/requirements.json). */
   readonly covers: readonly string[];
+  /** A case that takes most of a minute (10,000 entries): left out of `--quick` runs. */
+  readonly large?: boolean;
   run(ctx: Context): Promise<void>;
 }
 
@@ -85,6 +87,10 @@ export class CertPool {
   der(n: number): Uint8Array {
     return this.get(n).der;
   }
+  /** The DER in hex (node's hex codec: large stores send megabytes of it). */
+  derHex(n: number): string {
+    return Buffer.from(this.get(n).der).toString('hex');
+  }
   /** The item id (SHA-256 of the DER) in hex. */
   id(n: number): string {
     return this.get(n).id;
@@ -109,12 +115,33 @@ export class Context {
   /** The implementation's identity key for the current store. */
   implKey: Uint8Array = new Uint8Array(32);
   private peers: WirePeer[] = [];
+  private readonly spawn: () => Impl;
+  private other: Impl | null = null;
+  private stopped = false;
 
-  constructor(impl: Impl, rng: Rng, certs: CertPool, identity: Identity) {
+  /** `spawn` starts another instance of the implementation, for store-to-store cases. */
+  constructor(impl: Impl, rng: Rng, certs: CertPool, identity: Identity, spawn: () => Impl) {
     this.impl = impl;
     this.rng = rng;
     this.certs = certs;
     this.identity = identity;
+    this.spawn = spawn;
+  }
+
+  /** A second instance of the implementation, started on first use, reset for the case. */
+  async second(): Promise<Impl> {
+    // A case that outlived its time limit must not start a process after the run ended.
+    if (this.stopped) throw new Error('the run is over');
+    this.other ??= this.spawn();
+    await this.other.request('reset');
+    return this.other;
+  }
+
+  /** Stops the second instance, if one was started. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.other?.stop();
+    this.other = null;
   }
 
   /** A new empty store in the implementation, with the runner paired as `runner`. */
@@ -125,7 +152,7 @@ export class Context {
     const pinned = new Set(spec.pinned ?? []);
     const all = [...(spec.certs ?? []), ...(spec.deleted ?? [])];
     const args: { [key: string]: Json } = {
-      certificates: all.map((n) => ({ der: hexOf(this.certs.der(n)), pinned: pinned.has(n) })),
+      certificates: all.map((n) => ({ der: this.certs.derHex(n), pinned: pinned.has(n) })),
       delete: (spec.deleted ?? []).map((n) => this.certs.id(n)),
       peers: pairRunner ? [{ name: 'runner', key: hexOf(this.identity.x25519PublicKey) }] : [],
     };
