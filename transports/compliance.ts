@@ -244,6 +244,44 @@ export function runLinkCompliance(
     );
 
     it(
+      'carries an empty frame, in order with others',
+      withPair(async ({ a, b }) => {
+        const lengths = [0, 1, 0, 0, 2];
+        await Promise.all([sendAll(a, 10, lengths), receiveAll(b, 10, lengths)]);
+        await Promise.all([sendAll(b, 11, lengths), receiveAll(a, 11, lengths)]);
+      }),
+    );
+
+    it(
+      'a cut fails pending reads at both ends, each end with one code throughout',
+      withPair(async ({ a, b, cut }) => {
+        assert.ok(cut, 'the pair factory must supply cut()');
+        await Promise.all([sendAll(a, 12, [1]), receiveAll(b, 12, [1])]);
+        const pendingA = a.receive();
+        const pendingB = b.receive();
+        pendingA.catch(() => {});
+        pendingB.catch(() => {});
+        await cut();
+        const codes = async (end: Link, pending: Promise<unknown>) => {
+          const calls = [
+            () => pending,
+            () => end.receive(),
+            () => end.send(new Uint8Array([1])),
+            () => end.receive(),
+          ];
+          const seen: string[] = [];
+          for (const call of calls) {
+            const p = call();
+            await rejectsWithLinkError(p, FAILED);
+            await p.catch((e: { code: string }) => seen.push(e.code));
+          }
+          assert.equal(new Set(seen).size, 1, `codes ${seen.join(', ')}`);
+        };
+        await Promise.all([codes(a, pendingA), codes(b, pendingB)]);
+      }),
+    );
+
+    it(
       'a cut fails both ends with an error, never a truncated or wrong frame',
       withPair(async ({ a, b, cut }) => {
         assert.ok(cut, 'the pair factory must supply cut()');

@@ -2,8 +2,9 @@
  * The contract every certsync link implements: a duplex, message-framed byte pipe.
  *
  * Rules an implementation must keep (checked by transports/compliance.ts):
- * - Frames arrive whole and in order, or not at all: a link that breaks in the middle of a
- *   frame fails with a {@link LinkError}, never hands over a truncated frame.
+ * - Frames of 0 to `maxFrameSize` bytes arrive whole and in order, or not at all: a link
+ *   that breaks in the middle of a frame fails with a {@link LinkError}, never hands over a
+ *   truncated frame.
  * - `send` of a frame longer than `maxFrameSize` rejects with code `frame-too-large` and
  *   sends nothing.
  * - Back-pressure: `send` resolves once the frame is accepted by the link's bounded buffer;
@@ -11,7 +12,8 @@
  * - `receive` resolves with the next frame, or with `null` once the peer closed cleanly and
  *   every frame before the close was delivered.
  * - After `close()` or a failure, pending and later `send` / `receive` calls reject with a
- *   {@link LinkError} carrying the reason's code (`link-closed` after a local close).
+ *   {@link LinkError} carrying the reason's code (`link-closed` after a local close), the
+ *   same code for every call at that end.
  */
 
 /** Codes a link fails with. They match the protocol's error codes of the same names. */

@@ -121,7 +121,7 @@ export class TcpLink implements Link {
     this.#pending.push(chunk);
     this.#pendingBytes += chunk.length;
     while (this.#pendingBytes >= this.#needed) {
-      const bytes = this.#take(this.#needed);
+      let bytes = this.#take(this.#needed);
       if (this.#frameLength < 0) {
         this.#frameLength = bytes.readUInt32BE(0);
         if (this.#frameLength > this.maxFrameSize) {
@@ -131,6 +131,8 @@ export class TcpLink implements Link {
         }
         this.#needed = this.#frameLength;
         if (this.#needed > 0) continue;
+        // An empty frame: its prefix is all there is, and the prefix is not the frame.
+        bytes = Buffer.alloc(0);
       }
       this.#inbox.push(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length));
       this.#frameLength = -1;
