@@ -31,6 +31,7 @@ import type {
 } from '../../protocol/merge/store.ts';
 import { itemHash, keyNumber, sketchKey } from '../../protocol/reconcile/item-hash.ts';
 import { encodeStoreDigest, type StoreDigest } from '../../protocol/reconcile/messages.ts';
+import type { Cells } from '../../protocol/reconcile/riblt.ts';
 import type {
   ListQuery,
   ListResult,
@@ -82,6 +83,10 @@ export class SessionStore implements StoreView, SyncStore {
 
   digest(): StoreDigest {
     return this.index.digest();
+  }
+
+  sketchCells(from: number, to: number): Cells | null {
+    return this.index.sketchCells(from, to);
   }
 
   items(): Iterable<StoredItem> {

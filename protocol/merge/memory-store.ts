@@ -1,15 +1,15 @@
 /**
  * An in-memory {@link SyncStore}: the reference the property tests and benchmarks run, and
  * a model of what the SQLite store in node/ must do. It keeps per entry the item hash and
- * sketch key, and the digest tree and estimator follow every write.
+ * sketch key, and the digest tree, estimator and sketch prefix follow every write.
  *
  * Recency of use (for the lru policy) is local to a store and never synced.
  */
 
-import { DigestTree } from '../reconcile/digest-tree.ts';
-import { ESTIMATOR_BYTES, flipEstimator } from '../reconcile/estimator.ts';
 import { itemHash, keyNumber, sketchKey } from '../reconcile/item-hash.ts';
 import type { StoreDigest } from '../reconcile/messages.ts';
+import { ReconcileIndex } from '../reconcile/reconcile-index.ts';
+import type { Cells } from '../reconcile/riblt.ts';
 import {
   checkEntry,
   EMPTY_META,
@@ -56,8 +56,7 @@ export class MemoryStore implements SyncStore {
   private readonly policy: OverflowPolicy;
   private readonly rows = new Map<string, Row>();
   private readonly byKey = new Map<number, StoredItem[]>();
-  private readonly tree = new DigestTree();
-  private readonly estimator = new Uint8Array(ESTIMATOR_BYTES);
+  private readonly index = new ReconcileIndex();
   private clock = 0;
   private live = 0;
   private useTick = 0;
@@ -77,7 +76,11 @@ export class MemoryStore implements SyncStore {
   }
 
   digest(): StoreDigest {
-    return { root: this.tree.root(), count: this.tree.count, estimator: this.estimator.slice() };
+    return this.index.digest();
+  }
+
+  sketchCells(from: number, to: number): Cells | null {
+    return this.index.cells(from, to);
   }
 
   items(): Iterable<StoredItem> {
@@ -212,8 +215,7 @@ export class MemoryStore implements SyncStore {
     const list = this.byKey.get(item.key);
     if (list === undefined) this.byKey.set(item.key, [item]);
     else list.push(item);
-    this.tree.toggle(hash, 1);
-    flipEstimator(this.estimator, hash);
+    this.index.add(item);
     if (!stored.deleted) this.live += 1;
   }
 
@@ -222,8 +224,7 @@ export class MemoryStore implements SyncStore {
     const rest = list.filter((i) => i !== row.item);
     if (rest.length === 0) this.byKey.delete(row.item.key);
     else this.byKey.set(row.item.key, rest);
-    this.tree.toggle(row.item.hash, -1);
-    flipEstimator(this.estimator, row.item.hash);
+    this.index.remove(row.item);
     if (!row.entry.deleted) this.live -= 1;
   }
 }

@@ -4,13 +4,15 @@
  * of protocol/merge/memory-store.ts that property tests and benchmarks run.
  *
  * Implementers must: keep the item hash and sketch key of every entry with its row
- * (protocol/reconcile/item-hash.ts), keep the digest (tree leaves, estimator) up to date
- * on every write, make `apply` atomic (an eviction and the insert it makes room for are
+ * (protocol/reconcile/item-hash.ts), keep the digest (tree leaves, estimator) and the
+ * sketch prefix up to date on every write (protocol/reconcile/reconcile-index.ts does all
+ * three), make `apply` atomic (an eviction and the insert it makes room for are
  * one write, so no reader ever sees more live entries than the capacity), and never evict
  * an entry that `mayEvict` refuses.
  */
 
 import type { StoreDigest } from '../reconcile/messages.ts';
+import type { Cells } from '../reconcile/riblt.ts';
 import type { Entry, EntryHead, EntryKind } from './entry.ts';
 
 /** What a full store does with one more live entry (MISSION: lru / alert / refuse). */
@@ -66,6 +68,13 @@ export interface SyncStore {
   readonly origin: Uint8Array;
   /** Root, entry count and estimator, maintained incrementally. */
   digest(): StoreDigest;
+  /**
+   * The store's own sketch cells [from, to) (spec/reconcile.md, "Sketch"), or null when it
+   * does not keep that many: the reconciler then codes them from {@link items}. A store
+   * should keep the first cells up to date on every write (protocol/reconcile/
+   * reconcile-index.ts keeps 4,096), so that a reconcile does not read the whole store.
+   */
+  sketchCells(from: number, to: number): Cells | null;
   /** Every entry version, live and deleted, in any order. */
   items(): Iterable<StoredItem>;
   /** The versions whose sketch key is `key` (almost always zero or one). */

@@ -35,6 +35,17 @@ export class DigestTree {
   private cachedRoot: Uint8Array | null = null;
   private n = 0;
 
+  /** A copy that shares nothing mutable with this tree. */
+  clone(): DigestTree {
+    const c = new DigestTree();
+    c.leaves.set(this.leaves);
+    c.inner = this.inner.slice();
+    c.stale = this.stale.slice();
+    c.cachedRoot = this.cachedRoot;
+    c.n = this.n;
+    return c;
+  }
+
   /** Entries the tree covers. */
   get count(): number {
     return this.n;

@@ -86,7 +86,7 @@ export class Reconciler {
   private own: StoreDigest | null = null;
   private peer: StoreDigest | null = null;
   private role = 0;
-  private ownKeys: Float64Array = new Float64Array(0);
+  private ownKeys: Float64Array | null = null;
   private encoder: SketchEncoder | null = null;
   private ownCells: Cells = emptyCells(0);
   private peerCells: Cells = emptyCells(0);
@@ -162,9 +162,6 @@ export class Reconciler {
       return [];
     }
     this.role = order < 0 ? 0 : 1;
-    const keys: number[] = [];
-    for (const item of this.store.items()) keys.push(item.key);
-    this.ownKeys = Float64Array.from(keys);
     const estimate = estimateDifference(own.estimator, peer.estimator);
     const end = firstBatchEnd(estimate);
     if (keyListIsCheaper(end, own.count, peer.count)) return this.startList(false);
@@ -202,10 +199,28 @@ export class Reconciler {
     throw new CertsyncError('unexpected-message', `reconcile: ${what} in phase ${this.phase}`);
   }
 
+  /** Every own sketch key, read from the store on first use (key lists, long sketches). */
+  private keys(): Float64Array {
+    if (this.ownKeys === null) {
+      const keys: number[] = [];
+      for (const item of this.store.items()) keys.push(item.key);
+      this.ownKeys = Float64Array.from(keys);
+    }
+    return this.ownKeys;
+  }
+
+  /** Own cells [from, to): from the store's kept prefix, else coded from every own key. */
+  private ownCellsFor(from: number, to: number): Cells {
+    const kept = this.store.sketchCells(from, to);
+    if (kept !== null) return kept;
+    this.encoder ??= new SketchEncoder(this.keys());
+    if (this.encoder.coded < from) this.encoder.next(from);
+    return this.encoder.next(to);
+  }
+
   private sendBatch(end: number): ReconcileMessage[] {
     const from = this.batchEnd;
-    this.encoder ??= new SketchEncoder(this.ownKeys);
-    const fresh = this.encoder.next(end);
+    const fresh = this.ownCellsFor(from, end);
     this.ownCells = appendCells(this.ownCells, fresh);
     this.peerCells = appendCells(this.peerCells, emptyCells(end - from));
     this.batchEnd = end;
@@ -291,7 +306,7 @@ export class Reconciler {
       const peerKeys: number[] = [];
       for (let o = 0; o < theirs.length; o += KEY_BYTES) peerKeys.push(readKey(theirs, o));
       const counts = new Map<number, number>();
-      for (const k of this.ownKeys) counts.set(k, (counts.get(k) ?? 0) + 1);
+      for (const k of this.keys()) counts.set(k, (counts.get(k) ?? 0) + 1);
       for (const k of peerKeys) counts.set(k, (counts.get(k) ?? 0) - 1);
       const diff: number[] = [];
       for (const [k, c] of counts) if (c !== 0) diff.push(k);

@@ -14,6 +14,7 @@ import type {
   SyncStore,
 } from '../merge/store.ts';
 import type { StoreDigest } from '../reconcile/messages.ts';
+import type { Cells } from '../reconcile/riblt.ts';
 import { assertWithinCapacity } from './store-assertions.ts';
 
 /** Delegates to a memory store and checks its capacity after each `apply`. */
@@ -29,6 +30,10 @@ export class CapacityCheckedStore implements SyncStore {
 
   digest(): StoreDigest {
     return this.inner.digest();
+  }
+
+  sketchCells(from: number, to: number): Cells | null {
+    return this.inner.sketchCells(from, to);
   }
 
   items(): Iterable<StoredItem> {
