@@ -90,3 +90,18 @@ test('IrDA: an outage longer than the disconnect time drops the link at both sta
   await rejectsWithLinkError(pair.b.receive(), ['link-error']);
   await pair.cleanup();
 });
+
+test('IrDA: a peer frame over this station’s limit fails the link, never a cut-down frame', async () => {
+  const clock = new VirtualClock();
+  const line = createModelLinePair(IRDA_SIR_115200, { clock });
+  const common = { clock, bitRate: IRDA_SIR_115200.bitRate, minTurnaroundMs: 0 };
+  const a = new IrdaLink(line.a, { role: 'primary', ...common, maxFrameSize: 8192 });
+  const b = new IrdaLink(line.b, { role: 'secondary', ...common, maxFrameSize: 4096 });
+  await a.send(patternFrame(13, 0, 4096));
+  assert.deepEqual(await b.receive(), patternFrame(13, 0, 4096));
+  await a.send(patternFrame(13, 1, 4097));
+  await rejectsWithLinkError(b.receive(), ['link-error']);
+  await rejectsWithLinkError(a.receive(), ['link-error']);
+  line.a.destroy();
+  line.b.destroy();
+});

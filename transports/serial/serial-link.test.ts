@@ -72,3 +72,18 @@ test('serial link: a line that goes silent fails both ends with timeout', async 
   await assert.rejects(a.receive(), { code: 'timeout' });
   await cleanup();
 });
+
+test('serial link: a peer frame over this end’s limit fails the link, never a cut-down frame', async () => {
+  const clock = new VirtualClock();
+  const line = createModelLinePair(SERIAL_115200, { clock });
+  const tuning = { clock, deadPeerMs: 3000, keepaliveMs: 250 };
+  const a = new SerialLink(line.a, { ...tuning, maxFrameSize: 8192 });
+  const b = new SerialLink(line.b, { ...tuning, maxFrameSize: 4096 });
+  await a.send(patternFrame(12, 0, 4096));
+  assert.deepEqual(await b.receive(), patternFrame(12, 0, 4096));
+  await a.send(patternFrame(12, 1, 4097));
+  await assert.rejects(b.receive(), { code: 'link-error', message: /over 4096 bytes/ });
+  await assert.rejects(a.receive(), { code: 'timeout' });
+  line.a.destroy();
+  line.b.destroy();
+});
