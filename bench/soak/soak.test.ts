@@ -27,11 +27,6 @@ const RUNNER = fileURLToPath(new URL('./run.ts', import.meta.url));
  *   the crashes part keeps both stores and the rerun's output when it happens again).
  */
 const OPEN_DEFECTS: readonly [string, string][] = [
-  ['fuzz-pki', 'certificate-pkijs'],
-  ['fuzz-pki', 'crl-pkijs'],
-  ['fuzz-pki', 'pkcs7'],
-  ['fuzz-pki', 'mail'],
-  ['fuzz-pki', 'import-file'],
   ['hostile-peers', 'serve stall-after-hello'],
   ['hostile-peers', 'serve endless-trickle'],
   ['hostile-peers', 'serve garbage-hello'],

@@ -3,9 +3,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isCertsyncError } from '../../protocol/errors.ts';
+import { ASN1_TRAP_MESSAGE, ASN1_TRAPS } from '../testing/asn1-traps.ts';
 import { buildStandardPki, type StandardPki } from '../testing/openssl-pki.ts';
 import { makeTempDir } from '../testing/temp-dir.ts';
 import { OverflowAlert, Store } from '../store/index.ts';
+import { encodePem } from '../pki/index.ts';
 import { exportItems, importFiles, readCertificateFile, type ExportFormat } from './index.ts';
 
 let pki: StandardPki;
@@ -199,6 +201,29 @@ describe('importFiles', () => {
 });
 
 describe('readCertificateFile', () => {
+  it('reports values asn1js throws on as problems of the file or block, never throwing', () => {
+    for (const trap of ASN1_TRAPS) {
+      const pem = pki.alice.pem + encodePem('CERTIFICATE', trap.der);
+      const line = pki.alice.pem.split('\n').length;
+      // Repeated so that the text is long enough to be taken for a bare base64 bundle.
+      const base64 = Buffer.from([...trap.der, ...trap.der, ...trap.der, 0x30]).toString('base64');
+      const cases: [string, Uint8Array, string][] = [
+        ['trap.der', trap.der, 'trap.der'],
+        ['trap.pem', new Uint8Array(Buffer.from(pem)), `trap.pem block 2 (line ${line})`],
+        ['trap.p7c', new Uint8Array(Buffer.from(base64)), 'trap.p7c'],
+      ];
+      for (const [name, content, item] of cases) {
+        const contents = readCertificateFile(content, name);
+        assert.deepEqual(
+          contents.problems.map((p) => [p.code, p.item]),
+          [['bad-certificate', item]],
+          `${trap.name} in ${name}`,
+        );
+        assert.ok(contents.problems[0]?.message.includes(ASN1_TRAP_MESSAGE), name);
+      }
+    }
+  });
+
   it('skips private keys in a PEM file that also holds a certificate', () => {
     const text = readFileSync(pki.alice.keyPath, 'latin1') + pki.alice.pem;
     const contents = readCertificateFile(new Uint8Array(Buffer.from(text, 'latin1')), 'both.pem');

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { isCertsyncError } from '../../protocol/errors.ts';
+import { ASN1_TRAP_MESSAGE, ASN1_TRAPS } from '../testing/asn1-traps.ts';
 import { buildStandardPki, type StandardPki } from '../testing/openssl-pki.ts';
 import { MAX_CERTIFICATE_BYTES, parseCertificate, sha256, toHex } from './certificate.ts';
 
@@ -77,6 +78,16 @@ describe('parseCertificate', () => {
     assert.equal(der[1], 0x82, 'a two-byte length follows the outer SEQUENCE tag');
     der[3] = ((der[3] as number) - 1) & 0xff;
     assert.throws(() => parseCertificate(der, 'short.der'), badCertificate('short.der: a length'));
+  });
+
+  it('refuses string and time values asn1js throws on with its own error, naming the item', () => {
+    for (const trap of ASN1_TRAPS) {
+      assert.throws(
+        () => parseCertificate(trap.der, 'trap.der'),
+        badCertificate(`trap.der: ${ASN1_TRAP_MESSAGE}`),
+        trap.name,
+      );
+    }
   });
 
   it('refuses well-formed DER that is not a certificate, and oversized input', () => {

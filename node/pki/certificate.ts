@@ -136,7 +136,17 @@ export function decodeAsn1(
   what: string,
 ): asn1js.AsnType {
   if (der.length === 0) throw new CertsyncError(code, `${what}: empty`);
-  const decoded = asn1js.fromBER(der);
+  let decoded: ReturnType<typeof asn1js.fromBER>;
+  try {
+    decoded = asn1js.fromBER(der);
+  } catch (error) {
+    // asn1js throws instead of reporting for some contents it cannot convert: a BMPString of
+    // odd length, a UniversalString whose length is not a multiple of 4, a GeneralizedTime
+    // that is not a time.
+    throw new CertsyncError(code, `${what}: not DER (a string or time value does not decode)`, {
+      cause: error,
+    });
+  }
   if (decoded.offset === -1) {
     const why = decoded.result.error || 'not ASN.1';
     if (why.startsWith('End of input')) {

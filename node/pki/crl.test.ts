@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { isCertsyncError } from '../../protocol/errors.ts';
+import { ASN1_TRAP_MESSAGE, ASN1_TRAPS } from '../testing/asn1-traps.ts';
 import { buildStandardPki, type StandardPki } from '../testing/openssl-pki.ts';
 import { parseCertificate } from './certificate.ts';
 import { parseCrl } from './crl.ts';
@@ -31,5 +32,9 @@ describe('parseCrl', () => {
     assert.throws(() => parseCrl(pki.alice.der, 'a.crl'), isBad('a.crl'));
     assert.throws(() => parseCrl(pki.crl.bytes.subarray(0, 40), 'cut.crl'), isBad('cut.crl'));
     assert.throws(() => parseCrl(Uint8Array.of(1, 2, 3), 'junk.crl'), isBad('junk.crl'));
+    for (const trap of ASN1_TRAPS) {
+      const what = `junk.crl: ${ASN1_TRAP_MESSAGE}`;
+      assert.throws(() => parseCrl(trap.der, 'junk.crl'), isBad(what), trap.name);
+    }
   });
 });

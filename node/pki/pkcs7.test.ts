@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { isCertsyncError } from '../../protocol/errors.ts';
+import { ASN1_TRAP_MESSAGE, ASN1_TRAPS } from '../testing/asn1-traps.ts';
 import { buildStandardPki, type StandardPki } from '../testing/openssl-pki.ts';
 import { decodePem } from './pem.ts';
 import { encodePkcs7, looksLikePkcs7, readPkcs7 } from './pkcs7.ts';
@@ -60,5 +61,16 @@ describe('PKCS#7 bundles', () => {
     assert.throws(() => readPkcs7(Uint8Array.of(0x30, 0x80), 'b.p7b'), bad);
     const der = encodePkcs7([pki.alice.der]);
     assert.throws(() => readPkcs7(der.subarray(0, der.length - 5), 'b.p7b'), bad);
+  });
+
+  it('refuses string and time values asn1js throws on with its own error, naming the item', () => {
+    const bad = (e: unknown) =>
+      isCertsyncError(e) &&
+      e.code === 'bad-input' &&
+      e.message === `trap.p7b: ${ASN1_TRAP_MESSAGE}`;
+    for (const trap of ASN1_TRAPS) {
+      assert.equal(looksLikePkcs7(trap.der), false, trap.name);
+      assert.throws(() => readPkcs7(trap.der, 'trap.p7b'), bad, trap.name);
+    }
   });
 });

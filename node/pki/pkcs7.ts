@@ -41,7 +41,12 @@ function isSequence(block: asn1js.AsnType): boolean {
 
 /** True when `der` starts like a ContentInfo of type signedData. Never throws. */
 export function looksLikePkcs7(der: Uint8Array): boolean {
-  const decoded = asn1js.fromBER(der);
+  let decoded: ReturnType<typeof asn1js.fromBER>;
+  try {
+    decoded = asn1js.fromBER(der);
+  } catch {
+    return false; // asn1js throws on some string and time contents; readPkcs7 names them
+  }
   if (decoded.offset === -1) return false;
   const oid = children(decoded.result)[0];
   return oid instanceof asn1js.ObjectIdentifier && oid.valueBlock.toString() === OID_SIGNED_DATA;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { isCertsyncError } from '../../protocol/errors.ts';
+import { ASN1_TRAP_MESSAGE, ASN1_TRAPS } from '../testing/asn1-traps.ts';
 import { buildStandardPki, type StandardPki } from '../testing/openssl-pki.ts';
 import { looksLikeMail, readSignedMail } from './smime.ts';
 
@@ -83,5 +84,33 @@ describe('readSignedMail', () => {
     assert.throws(() => readSignedMail(bytes(broken), 'broken.eml'), badMail('broken.eml'));
     const noBoundary = 'From: a@b.c\nContent-Type: multipart/signed\n\nx\n';
     assert.throws(() => readSignedMail(bytes(noBoundary), 'nb.eml'), badMail('without a boundary'));
+  });
+
+  it('refuses a signature holding values asn1js throws on, naming the mail', () => {
+    for (const trap of ASN1_TRAPS) {
+      const signature = Buffer.from(trap.der).toString('base64');
+      const mail = [
+        'From: a@example.org',
+        'MIME-Version: 1.0',
+        'Content-Type: multipart/signed; protocol="application/pkcs7-signature"; boundary="b"',
+        '',
+        '--b',
+        'Content-Type: text/plain',
+        '',
+        'hello',
+        '--b',
+        'Content-Type: application/pkcs7-signature; name="smime.p7s"',
+        'Content-Transfer-Encoding: base64',
+        '',
+        signature,
+        '--b--',
+        '',
+      ].join('\r\n');
+      assert.throws(
+        () => readSignedMail(bytes(mail), 'trap.eml'),
+        badMail(`trap.eml signature: ${ASN1_TRAP_MESSAGE}`),
+        trap.name,
+      );
+    }
   });
 });
