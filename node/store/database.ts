@@ -2,7 +2,7 @@
  * Opening a store file: SQLite settings, the certsync file check, schema migrations, and the
  * translation of SQLite failures into {@link CertsyncError}s that name the file.
  */
-import { mkdirSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { CertsyncError } from '../../protocol/errors.ts';
@@ -36,6 +36,34 @@ export function translateSqliteError(error: unknown, path: string): unknown {
   });
 }
 
+/**
+ * Makes the folder `dir` and its missing parents, one level at a time: Node 20's recursive
+ * mkdir spins forever on some paths (under /proc), and this one fails instead.
+ *
+ * @throws CertsyncError `store-unreadable` naming `path` when a folder cannot be made
+ */
+function makeFolder(dir: string, path: string): void {
+  const missing: string[] = [];
+  for (let d = dir; !existsSync(d); d = dirname(d)) {
+    missing.push(d);
+    if (dirname(d) === d) break;
+  }
+  for (const d of missing.reverse()) {
+    try {
+      mkdirSync(d);
+    } catch (error) {
+      const reason = (error as { code?: string }).code ?? String(error);
+      throw new CertsyncError(
+        'store-unreadable',
+        `${path}: cannot make the folder ${d} (${reason})`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+}
+
 /** Options of {@link openDatabase}. */
 export interface OpenDatabaseOptions {
   /** Create the file (and its folder) when missing. Default false. */
@@ -62,7 +90,7 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
   }
   let db: Db | undefined;
   try {
-    if (options.create && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    if (options.create && path !== ':memory:') makeFolder(dirname(path), path);
     db = new Database(path, { fileMustExist: !options.create });
     db.pragma(
       `busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS))}`,

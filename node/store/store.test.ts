@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
@@ -80,6 +80,44 @@ describe('Store.open', () => {
       () => Store.open(path),
       (e) => hasCode('store-unreadable')(e) && (e as Error).message.includes(path),
     );
+  });
+
+  it('refuses a damaged store file, naming it, and leaves its bytes alone', () => {
+    const path = join(tmp.dir, 'damaged.sqlite');
+    Store.open(path, { create: true }).close();
+    assert.equal(existsSync(`${path}-wal`), false, 'closed cleanly, all in the main file');
+    const raw = new Database(path, { readonly: true });
+    const page = Number(raw.pragma('page_size', { simple: true }));
+    const meta = Number(
+      raw.prepare("SELECT rootpage FROM sqlite_schema WHERE name = 'meta'").pluck().get(),
+    );
+    raw.close();
+    // The schema (page 1) is intact, so the file opens; the meta table's page is not.
+    const bytes = readFileSync(path);
+    bytes.fill(0xff, (meta - 1) * page, meta * page);
+    writeFileSync(path, bytes);
+    assert.throws(
+      () => Store.open(path),
+      (e) => hasCode('store-unreadable')(e) && (e as Error).message.startsWith(path),
+    );
+    assert.deepEqual(readFileSync(path), bytes);
+  });
+
+  it('refuses to create a store where its folder cannot be made, naming the folder', () => {
+    const blocker = join(tmp.dir, 'a-file');
+    writeFileSync(blocker, 'not a folder');
+    const path = join(blocker, 'sub', 'store.sqlite');
+    assert.throws(
+      () => Store.open(path, { create: true }),
+      (e) => hasCode('store-unreadable')(e) && (e as Error).message.includes(join(blocker, 'sub')),
+    );
+    // Node's own recursive mkdir never returns for this one.
+    if (existsSync('/proc/self')) {
+      assert.throws(
+        () => Store.open('/proc/certsync-no-such/store.sqlite', { create: true }),
+        hasCode('store-unreadable'),
+      );
+    }
   });
 
   it('refuses a SQLite file of another application', () => {

@@ -9,7 +9,8 @@ import { Certificates } from './certificates.ts';
 import { Contacts } from './contacts.ts';
 import { StoreContext } from './context.ts';
 import { Crls } from './crls.ts';
-import { openDatabase, type Db } from './database.ts';
+import { CertsyncError } from '../../protocol/errors.ts';
+import { openDatabase, translateSqliteError, type Db } from './database.ts';
 import { createIdentity, readIdentity, type StoreIdentity } from './identity.ts';
 import { Peers } from './peers.ts';
 import { PrivateKeys } from './private-keys.ts';
@@ -67,7 +68,7 @@ export class Store {
    *
    * @throws RangeError for a bad capacity or policy
    * @throws CertsyncError `store-unreadable` (missing without `create`, not SQLite, not a
-   *   certsync store), `store-too-new`, `store-locked`
+   *   certsync store, damaged, folder cannot be made), `store-too-new`, `store-locked`
    */
   static open(path: string, options: StoreOpenOptions = {}): Store {
     const now = options.now ?? Date.now;
@@ -94,11 +95,14 @@ export class Store {
     });
     try {
       const id = db.prepare('SELECT store_id FROM meta WHERE id = 1').pluck().get();
-      if (!(id instanceof Buffer)) throw new Error('the meta row is missing');
+      if (!(id instanceof Buffer) || id.length !== 16) {
+        throw new CertsyncError('store-unreadable', `${path}: the store has no identity row`);
+      }
       return new Store(new StoreContext(db, path, new Uint8Array(id), now));
     } catch (error) {
       db.close();
-      throw error;
+      // A damaged file often opens and fails only at its first read, which is this one.
+      throw translateSqliteError(error, path);
     }
   }
 
