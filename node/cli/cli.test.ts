@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { exitStatusFor, type ErrorCode } from '../../protocol/errors.ts';
+import { ASN1_TRAP_MESSAGE, ASN1_TRAPS } from '../testing/asn1-traps.ts';
 import { buildStandardPki, type StandardPki } from '../testing/openssl-pki.ts';
 import { makeTempDir } from '../testing/temp-dir.ts';
 import { main } from './main.ts';
@@ -197,7 +198,8 @@ describe('certsync CLI', () => {
       'bad-certificate',
       `${path} block 2 (line ${pki.alice.pem.split('\n').length}): the block is not valid base64`,
     );
-    assert.match(r.stderr, /nothing imported \(1 problem\)/);
+    assert.deepEqual(r.stderr.trimEnd().split('\n').length, 1, 'one problem, one line');
+    assert.match(r.stderr, /; nothing imported\n$/);
     assert.equal((await certsync(['list', '--store', store])).stdout.trim(), 'No certificates.');
   });
 
@@ -215,6 +217,16 @@ describe('certsync CLI', () => {
     assertError(await certsync(['import', cut, ...s]), 'bad-certificate', `${cut}: truncated`);
     const mail = file('plain.eml', 'From: a@example.org\nSubject: hi\n\nhello\n');
     assertError(await certsync(['import', mail, ...s]), 'bad-mail', `${mail}: no S/MIME signature`);
+    const trap = file('trap.der', ASN1_TRAPS[0]?.der ?? new Uint8Array());
+    const trapped = await certsync(['import', trap, ...s]);
+    assertError(trapped, 'bad-certificate', `${trap}: ${ASN1_TRAP_MESSAGE}; nothing imported`);
+    assert.equal(trapped.stderr.split('\n').length, 2, 'one line');
+    const several = await certsync(['import', garbage, cut, ...s]);
+    assertError(several, 'bad-input', 'nothing imported (2 problems)');
+    assert.deepEqual(
+      several.stderr.split('\n').map((l) => l.split(': ')[1]),
+      [garbage, cut, 'nothing imported (2 problems)', undefined],
+    );
     assertError(
       await certsync(['show', 'abcdef', ...s]),
       'not-found',

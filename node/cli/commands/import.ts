@@ -60,12 +60,17 @@ const importCommand: Command = {
     };
     const [first] = report.problems;
     if (first) {
-      // One line per problem, then the line that ends the command (under --json the
-      // problems are in the report, and standard error holds only that last line).
-      for (const p of report.problems) ctx.warn(`certsync: ${p.message}`);
+      // One line for one problem. Several: one line each, then the line that ends the
+      // command. Under --json the problems are in the report, and standard error holds only
+      // that last line.
       const count = report.problems.length;
       const summary = `nothing imported (${count} problem${count === 1 ? '' : 's'})`;
-      const message = ctx.json ? `${summary}: ${first.message}` : summary;
+      if (count > 1) for (const p of report.problems) ctx.warn(`certsync: ${p.message}`);
+      const message = ctx.json
+        ? `${summary}: ${first.message}`
+        : count === 1
+          ? `${first.message}; nothing imported`
+          : summary;
       return {
         text: '',
         json,
