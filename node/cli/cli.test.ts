@@ -6,6 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { exitStatusFor, type ErrorCode } from '../../protocol/errors.ts';
 import { ASN1_TRAP_MESSAGE, ASN1_TRAPS } from '../testing/asn1-traps.ts';
+import { parseCertificate } from '../pki/index.ts';
+import { Store } from '../store/index.ts';
 import { buildStandardPki, type StandardPki } from '../testing/openssl-pki.ts';
 import { makeTempDir } from '../testing/temp-dir.ts';
 import { main } from './main.ts';
@@ -14,6 +16,7 @@ import { main } from './main.ts';
 // runs the installed entry point in child processes.
 
 const ROOT = join(import.meta.dirname, '..', '..');
+const DAY = 86_400_000;
 
 let pki: StandardPki;
 let tmp: ReturnType<typeof makeTempDir>;
@@ -177,6 +180,27 @@ describe('certsync CLI', () => {
     ]);
     assert.equal(der.status, 0, der.stderr);
     assert.deepEqual(new Uint8Array(readFileSync(join(tmp.dir, 'alice.der'))), pki.alice.der);
+  });
+
+  it('delete also drops old tombstones every peer has received, and keeps the rest', async () => {
+    const path = newStorePath();
+    const [alice, bob, carol] = [pki.alice, pki.bob, pki.carol].map((c) => parseCertificate(c.der));
+    if (!alice || !bob || !carol) throw new Error('certificates missing');
+    const monthAgo = Store.open(path, { create: true, now: () => Date.now() - 31 * DAY });
+    monthAgo.certificates.add([alice, bob, carol], { source: 'test' });
+    monthAgo.certificates.delete([alice.fingerprint]);
+    monthAgo.close();
+    const dayAgo = Store.open(path, { now: () => Date.now() - DAY });
+    dayAgo.certificates.delete([bob.fingerprint]);
+    dayAgo.close();
+    const r = await certsync(['delete', carol.fingerprintHex.slice(0, 8), '--store', path]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /Dropped 1 old tombstone that every paired peer has received/);
+    const store = Store.open(path);
+    assert.equal(store.sync.entry('cert', alice.fingerprint), undefined, 'old: dropped');
+    assert.equal(store.sync.entry('cert', bob.fingerprint)?.deleted, true, 'young: kept');
+    assert.equal(store.sync.entry('cert', carol.fingerprint)?.deleted, true, 'just deleted');
+    store.close();
   });
 
   it('finds the store through $CERTSYNC_STORE, then ~/.certsync/store.sqlite', async () => {
