@@ -203,6 +203,27 @@ describe('certsync CLI', () => {
     store.close();
   });
 
+  it('verify refuses a trust or target file that does not read whole, naming file and block', async () => {
+    const root = file('root.pem', pki.root.pem);
+    const inter = file('inter.pem', pki.intermediate.pem);
+    const alice = file('alice.pem', pki.alice.pem);
+    const args = ['--untrusted', inter, '--offline', '--json'];
+    const ok = await certsync(['verify', alice, '--trust', root, ...args]);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.equal(JSON.parse(ok.stdout).code, 'valid');
+    const broken = pki.bob.pem.replace(/\n[A-Za-z0-9+/]{64}\n/, '\n' + '%'.repeat(64) + '\n');
+    const mixed = file('mixed-trust.pem', pki.root.pem + broken);
+    const line = pki.root.pem.split('\n').length;
+    const r = await certsync(['verify', alice, '--trust', mixed, ...args.slice(0, 3)]);
+    assertError(r, 'bad-certificate', `--trust ${mixed} block 2 (line ${line}): the block is`);
+    const trap = file('trap-target.der', ASN1_TRAPS[1]?.der ?? new Uint8Array());
+    const t = await certsync(['verify', trap, '--trust', root, '--offline']);
+    assertError(t, 'bad-certificate', `${trap}: ${ASN1_TRAP_MESSAGE}`);
+    const missing = join(tmp.dir, 'no-such-root.pem');
+    const m = await certsync(['verify', alice, '--trust', missing, '--offline']);
+    assertError(m, 'bad-input', `--trust ${missing}: no such file`);
+  });
+
   it('finds the store through $CERTSYNC_STORE, then ~/.certsync/store.sqlite', async () => {
     const viaEnv = newStorePath();
     const r = await certsync(['init', '--json'], { CERTSYNC_STORE: viaEnv });

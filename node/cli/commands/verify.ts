@@ -3,7 +3,8 @@
  * FILE at `--at` (default now) against the anchors in `--trust` files, with intermediates
  * from `--untrusted` files and CRLs from `--crl` files, fetching CRLs and OCSP answers over
  * HTTP unless `--offline`. Exit status 0 for a valid certificate, the status of
- * `invalid-certificate` otherwise.
+ * `invalid-certificate` otherwise. A file that does not read whole (a broken PEM block among
+ * good ones) stops the command with the problem's own status, naming the file and block.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -13,17 +14,29 @@ import { httpRevocationFetcher, validate } from '../../validate/index.ts';
 import { stringOption, stringsOption } from '../arguments.ts';
 import { UsageError, type Command, type CommandContext } from '../command.ts';
 
+/**
+ * The certificates and CRLs of every file given with `--option`.
+ *
+ * @throws CertsyncError `bad-input` for a file that cannot be read, and the code of the
+ *   first problem (naming the file and block) for one that does not read whole: a trust
+ *   anchor is never taken from a file that is partly broken
+ */
 function readAll(ctx: CommandContext, option: string) {
   const certs: Uint8Array[] = [];
   const crls: Uint8Array[] = [];
+  const label = option === 'target' ? '' : `--${option} `;
   for (const file of stringsOption(ctx, option)) {
     let bytes: Uint8Array;
     try {
       bytes = new Uint8Array(readFileSync(resolve(ctx.cwd, file)));
     } catch (cause) {
-      throw new CertsyncError('not-found', `${file}: cannot read (${String(cause)})`, { cause });
+      const code = (cause as { code?: string }).code;
+      const reason = code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? String(cause)})`;
+      throw new CertsyncError('bad-input', `${label}${file}: ${reason}`, { cause });
     }
     const contents = readCertificateFile(bytes, file);
+    const [problem] = contents.problems;
+    if (problem) throw new CertsyncError(problem.code, `${label}${problem.message}`);
     certs.push(...contents.certificates.map((c) => c.der));
     crls.push(...contents.crls.map((c) => c.der));
   }
