@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ChainLab, CA_EXT, type LabCert } from './testing/chain-lab.ts';
-import { asVersion1, withFirstExtensionTwice, withSerial } from './testing/der-edits.ts';
+import {
+  asVersion1,
+  asVersion1WithUniqueId,
+  withFirstExtensionTwice,
+  withInnerAlgorithm,
+  withSerial,
+  withUniqueId,
+} from './testing/der-edits.ts';
 import { validate, type ValidateOptions, type ValidationResult } from './index.ts';
 
 const DAY = 86_400_000;
@@ -152,6 +159,31 @@ describe('RFC 5280 path rules, on chains built with openssl', () => {
     // The edits themselves keep the signature valid: the same edit with the serial intact passes.
     const same = await lab.resign(base, inter, (tbs) => tbs);
     expectCode(await validate(same, opts()), 'valid');
+  });
+
+  it('refuses unique identifiers in version 1 and an inner signature algorithm that differs', async () => {
+    const base = await lab.leaf('Edited Again', inter);
+    const v1 = await lab.resign(base, inter, asVersion1WithUniqueId);
+    expectCode(await validate(v1, opts()), 'malformed', /unique identifiers but is version 1/);
+    const v3 = await lab.resign(base, inter, withUniqueId);
+    expectCode(await validate(v3, opts()), 'valid');
+    // ecdsa-with-SHA384 inside, ecdsa-with-SHA256 outside (and signed with SHA-256).
+    const sha384 = Uint8Array.of(
+      0x30,
+      0x0a,
+      0x06,
+      0x08,
+      0x2a,
+      0x86,
+      0x48,
+      0xce,
+      0x3d,
+      0x04,
+      0x03,
+      0x03,
+    );
+    const mixed = await lab.resign(base, inter, (tbs) => withInnerAlgorithm(tbs, sha384));
+    expectCode(await validate(mixed, opts()), 'malformed', /two different signature algorithms/);
   });
 
   it('refuses weak and unsupported algorithms on the path, with the reason', async () => {

@@ -1,7 +1,8 @@
 /**
  * Byte-level edits of a TBSCertificate for the bad certificates openssl refuses to write:
- * a negative or zero serial number, a repeated extension, extensions in a version 1
- * certificate. Pair with {@link ChainLab.resign} to sign the result again.
+ * a negative or zero serial number, a repeated extension, extensions or unique identifiers
+ * in a version 1 certificate, a signature algorithm inside the TBSCertificate that differs
+ * from the outer one. Pair with {@link ChainLab.resign} to sign the result again.
  */
 import { derHeader, derLength } from './chain-lab.ts';
 
@@ -49,4 +50,26 @@ export function withFirstExtensionTwice(tbs: Uint8Array): Uint8Array {
 export function asVersion1(tbs: Uint8Array): Uint8Array {
   const kids = childrenOf(tbs);
   return wrap(0x30, kids[0]?.[0] === 0xa0 ? kids.slice(1) : kids);
+}
+
+/** Drops the version and the extensions, and adds an issuerUniqueID: a version 1 with one. */
+export function asVersion1WithUniqueId(tbs: Uint8Array): Uint8Array {
+  const kids = childrenOf(tbs).filter((k) => k[0] !== 0xa0 && k[0] !== 0xa3);
+  return wrap(0x30, [...kids, Uint8Array.of(0x81, 0x02, 0x00, 0x5a)]);
+}
+
+/** Adds an issuerUniqueID before the extensions, keeping the version (3). */
+export function withUniqueId(tbs: Uint8Array): Uint8Array {
+  const kids = childrenOf(tbs);
+  const last = kids.length - 1;
+  if (kids[last]?.[0] !== 0xa3) throw new Error('expected a certificate with extensions');
+  return wrap(0x30, [...kids.slice(0, last), Uint8Array.of(0x81, 0x02, 0x00, 0x5a), kids[last]]);
+}
+
+/** Replaces the signature algorithm inside the TBSCertificate with `algorithm` (DER). */
+export function withInnerAlgorithm(tbs: Uint8Array, algorithm: Uint8Array): Uint8Array {
+  const kids = childrenOf(tbs);
+  const at = kids[0]?.[0] === 0xa0 ? 2 : 1;
+  kids[at] = algorithm;
+  return wrap(0x30, kids);
 }
