@@ -346,8 +346,16 @@ describe('certsync CLI', () => {
     assertError(
       await certsync(['capacity', '--set', '1', ...s]),
       'bad-input',
-      'below the 2 certificates held',
+      '--set: capacity 1 is below the 2 certificates held',
     );
+    assertError(
+      await certsync(['init', '--capacity', '1', ...s]),
+      'bad-input',
+      '--capacity: capacity 1 is below the 2 certificates held',
+    );
+    const word = await certsync(['capacity', '--set', 'ten', ...s]);
+    assert.equal(word.status, 2);
+    assert.equal(word.stderr, 'certsync: --set must be a whole number or "none", got ten\n');
     const cap = await certsync(['capacity', '--set', '5', '--policy', 'refuse', ...s, '--json']);
     assert.deepEqual(JSON.parse(cap.stdout), {
       count: 2,

@@ -5,14 +5,14 @@ import { oneOf, stringOption } from '../arguments.ts';
 import { UsageError, type Command } from '../command.ts';
 
 /**
- * `none` -> null, else a whole number >= 0.
+ * `none` -> null, else a whole number >= 0, given as option `--option`.
  *
- * @throws UsageError otherwise
+ * @throws UsageError naming the option otherwise
  */
-export function parseCapacity(text: string): number | null {
+export function parseCapacity(text: string, option: string): number | null {
   if (text === 'none') return null;
   if (!/^\d{1,9}$/.test(text)) {
-    throw new UsageError(`--capacity must be a whole number or "none", got ${text}`);
+    throw new UsageError(`--${option} must be a whole number or "none", got ${text}`);
   }
   return Number(text);
 }
@@ -36,7 +36,7 @@ const capacity: Command = {
   run(ctx) {
     const setArg = stringOption(ctx, 'set');
     const policyArg = stringOption(ctx, 'policy');
-    const limit = setArg === undefined ? undefined : parseCapacity(setArg);
+    const limit = setArg === undefined ? undefined : parseCapacity(setArg, 'set');
     const policy =
       policyArg === undefined
         ? undefined
@@ -49,8 +49,10 @@ const capacity: Command = {
           ? store.capacity.set({ capacity: limit, policy })
           : store.capacity.state();
     } catch (error) {
-      if (error instanceof CertsyncError)
-        throw new CertsyncError(error.code, `--set: ${error.message}`);
+      // The limit below the count held is the one mistake the store reports about --set.
+      if (error instanceof CertsyncError && error.code === 'bad-input') {
+        throw new CertsyncError(error.code, `--set: ${error.message}`, { cause: error });
+      }
       throw error;
     }
     return { text: describeCapacity(state), json: state };

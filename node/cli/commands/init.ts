@@ -1,5 +1,6 @@
 /** `certsync init`: creates the store (or reports the existing one). */
 import { existsSync } from 'node:fs';
+import { CertsyncError } from '../../../protocol/errors.ts';
 import { OVERFLOW_POLICIES, type OverflowPolicy } from '../../store/index.ts';
 import { toHex } from '../../pki/index.ts';
 import { oneOf, stringOption } from '../arguments.ts';
@@ -19,14 +20,21 @@ const init: Command = {
     const existed = existsSync(ctx.storePath);
     const capacityArg = stringOption(ctx, 'capacity');
     const policyArg = stringOption(ctx, 'policy');
-    const capacity = capacityArg === undefined ? undefined : parseCapacity(capacityArg);
+    const capacity = capacityArg === undefined ? undefined : parseCapacity(capacityArg, 'capacity');
     const policy =
       policyArg === undefined
         ? undefined
         : oneOf<OverflowPolicy>('policy', policyArg, OVERFLOW_POLICIES);
     const store = ctx.openStore({ create: true });
     if (capacity !== undefined || policy !== undefined) {
-      store.capacity.set({ capacity, policy });
+      try {
+        store.capacity.set({ capacity, policy });
+      } catch (error) {
+        if (error instanceof CertsyncError && error.code === 'bad-input') {
+          throw new CertsyncError(error.code, `--capacity: ${error.message}`, { cause: error });
+        }
+        throw error;
+      }
     }
     const state = store.capacity.state();
     const id = toHex(store.id);
