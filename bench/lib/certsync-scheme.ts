@@ -109,6 +109,10 @@ export class CertsyncSide implements SchemeSide {
     } else {
       throw new Error(`certsync side: unexpected ${d.kind} frame`);
     }
-    return out.map((m) => ({ frame: reconcileFrame(m), payload: m.type === 'entry' }));
+    return out.map((m) => ({
+      frame: reconcileFrame(m),
+      payload: m.type === 'entry',
+      stream: m.type === 'cells',
+    }));
   }
 }

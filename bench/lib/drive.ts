@@ -5,8 +5,9 @@
  *
  * Round trips are counted the same way by both: every frame carries, on a side channel
  * outside the link, its depth — 1 for what a side sends unprompted, k + 1 for what it sends
- * on reading a frame of depth k. The deepest frame is the number of flights, and round
- * trips are flights / 2. CPU time is process CPU (user + system) spent inside the sides'
+ * on reading a frame of depth k, and for a frame of the side's sketch stream the depth of
+ * its first stream frame (scheme.ts, `stream`). The deepest frame is the number of
+ * flights, and round trips are flights / 2. CPU time is process CPU (user + system) spent inside the sides'
  * steps, codec included; memory is the peak resident set sampled as the run goes.
  */
 import type { Clock } from '../../transports/clock.ts';
@@ -79,33 +80,42 @@ function timed<T>(acc: { ms: number }, step: () => T): T {
 export function runInMemory(
   a: SchemeSide,
   b: SchemeSide,
-  maxFlights = 64,
+  maxRounds = 256,
   onFlight: () => void = () => undefined,
 ): RunResult {
   const aToB = emptyCount();
   const bToA = emptyCount();
   const cpu = { ms: 0 };
   let peak = process.memoryUsage.rss();
-  let toB = timed(cpu, () => a.start());
-  let toA = timed(cpu, () => b.start());
-  toB.forEach((o) => tally(aToB, o));
-  toA.forEach((o) => tally(bToA, o));
-  let flights = toA.length + toB.length > 0 ? 1 : 0;
+  const depthA = new StreamDepth();
+  const depthB = new StreamDepth();
+  let toB = depthA.tag(
+    timed(cpu, () => a.start()),
+    0,
+  );
+  let toA = depthB.tag(
+    timed(cpu, () => b.start()),
+    0,
+  );
+  toB.forEach((o) => tally(aToB, o.out));
+  toA.forEach((o) => tally(bToA, o.out));
+  let flights = 0;
+  let rounds = 0;
   while (toA.length > 0 || toB.length > 0) {
-    const nextToA: Outgoing[] = [];
-    const nextToB: Outgoing[] = [];
+    for (const o of [...toA, ...toB]) flights = Math.max(flights, o.depth);
+    if (++rounds > maxRounds) throw new Error(`still talking after ${maxRounds} rounds`);
+    const nextToA: Deep[] = [];
+    const nextToB: Deep[] = [];
     timed(cpu, () => {
-      for (const o of toB) nextToA.push(...b.receive(o.frame));
-      for (const o of toA) nextToB.push(...a.receive(o.frame));
+      for (const o of toB) nextToA.push(...depthB.tag(b.receive(o.out.frame), o.depth));
+      for (const o of toA) nextToB.push(...depthA.tag(a.receive(o.out.frame), o.depth));
     });
-    nextToA.forEach((o) => tally(bToA, o));
-    nextToB.forEach((o) => tally(aToB, o));
+    nextToA.forEach((o) => tally(bToA, o.out));
+    nextToB.forEach((o) => tally(aToB, o.out));
     peak = Math.max(peak, process.memoryUsage.rss());
     onFlight();
     toA = nextToA;
     toB = nextToB;
-    if (toA.length + toB.length > 0) flights += 1;
-    if (flights > maxFlights) throw new Error(`still talking after ${maxFlights} flights`);
   }
   if (!a.finished || !b.finished) throw new Error('the sides went quiet before both finished');
   return {
@@ -117,6 +127,27 @@ export function runInMemory(
     linkMs: null,
     peakRssBytes: peak,
   };
+}
+
+interface Deep {
+  readonly out: Outgoing;
+  readonly depth: number;
+}
+
+/** One side's depths: k + 1 on reading depth k; stream frames at the first one's depth. */
+class StreamDepth {
+  private stream = 0;
+
+  /** Depth of a frame sent on reading a frame of depth `cause` (0: unprompted). */
+  depthOf(out: Outgoing, cause: number): number {
+    if (!out.stream) return cause + 1;
+    if (this.stream === 0) this.stream = cause + 1;
+    return this.stream;
+  }
+
+  tag(outs: readonly Outgoing[], cause: number): Deep[] {
+    return outs.map((out) => ({ out, depth: this.depthOf(out, cause) }));
+  }
 }
 
 interface Tagged {
@@ -165,6 +196,7 @@ export async function runOverLink(
     inFifo: Tagged[],
   ): Promise<void> => {
     const queue: { out: Outgoing; depth: number }[] = [];
+    const depths = new StreamDepth();
     let wake: (() => void) | null = null;
     let closed = false;
     const writer = (async () => {
@@ -182,8 +214,9 @@ export async function runOverLink(
         await link.send(next.out.frame);
       }
     })();
-    const enqueue = (outs: Outgoing[], depth: number): void => {
+    const enqueue = (outs: Outgoing[], cause: number): void => {
       for (const out of outs) {
+        const depth = depths.depthOf(out, cause);
         tally(sent, out);
         queue.push({ out, depth });
         flights = Math.max(flights, depth);
@@ -194,7 +227,7 @@ export async function runOverLink(
     };
     enqueue(
       timed(cpu, () => side.start()),
-      1,
+      0,
     );
     let frames = 0;
     while (!side.finished) {
@@ -205,7 +238,7 @@ export async function runOverLink(
       if (tag.payload) received.lastPayloadReceivedMs = clock.now() - start;
       enqueue(
         timed(cpu, () => side.receive(frame)),
-        tag.depth + 1,
+        tag.depth,
       );
       if (++frames % 32 === 0) peak = Math.max(peak, process.memoryUsage.rss());
     }

@@ -79,7 +79,7 @@ function main(): void {
   const storesRssMB = process.memoryUsage.rss() / 2 ** 20;
   const [sa, sb] = makeSides(scheme as SchemeName, a, b);
   let reconcileHeapMB = heap();
-  runInMemory(sa, sb, 64, () => (reconcileHeapMB = Math.max(reconcileHeapMB, heap())));
+  runInMemory(sa, sb, 256, () => (reconcileHeapMB = Math.max(reconcileHeapMB, heap())));
   pool.close();
   const probe: MemoryProbe = {
     scheme: scheme as SchemeName,

@@ -4,13 +4,14 @@
  * and returns the messages to send. No I/O, no clock, no randomness.
  *
  * Flights on a full-duplex link: both sides send their digest in hello (flight 1); equal
- * roots end there. Otherwise both send sketch cells sized from the estimators (flight 2),
- * both peel the same difference cells and so succeed or fail together; on success each
- * streams the entries only it holds and `done` (flight 3, 1.5 round trips in all); on a
- * failure each sends the next batch without being asked (+0.5 round trip per batch). When
- * the sketch would cost more than a key list, both send key lists instead, and when a
- * difference comes out empty although the roots differ (two versions with one 48-bit key)
- * both send their 16-byte item hashes.
+ * roots end there. Otherwise both stream sketch cells (flight 2): a first run sized from the
+ * estimators, then more as the peer's cells arrive, never more than two chunks ahead of the
+ * peer (protocol/reconcile/sketch-stream.ts). Both peel the same difference cells at the same
+ * checkpoints and so decode at the same one; each then streams the entries only it holds and
+ * `done` (flight 3, 1.5 round trips in all: no cell a side sends depends on what the peer
+ * sent). When the sketch would cost more than the key lists, both send key lists instead,
+ * and when a difference comes out empty although the roots differ (two versions with one
+ * 48-bit key) both send their 16-byte item hashes.
  */
 
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -28,15 +29,15 @@ import {
   type ReconcileMessage,
   type StoreDigest,
 } from './messages.ts';
+import { cellsFromBytes, cellsToBytes, emptyCells, SketchEncoder, type Cells } from './riblt.ts';
 import {
-  cellsFromBytes,
-  cellsToBytes,
-  emptyCells,
-  peelCells,
-  SketchEncoder,
-  type Cells,
-} from './riblt.ts';
-import { firstBatchEnd, keyListIsCheaper, nextBatchEnd } from './schedule.ts';
+  IncrementalPeeler,
+  LOOKAHEAD_CHUNKS,
+  nextCheckpoint,
+  PeerCells,
+  streamSchedule,
+  type StreamSchedule,
+} from './sketch-stream.ts';
 
 /** Limits on the messages one reconcile sends. */
 export interface ReconcileOptions {
@@ -52,8 +53,8 @@ export type ReconcileMode = 'equal' | 'sketch' | 'keys' | 'wide';
 /** What one side did, for the session, the user and the tests. */
 export interface ReconcileReport {
   readonly mode: ReconcileMode;
-  /** Sketch batches sent (0 when not sketching). */
-  readonly batches: number;
+  /** Checkpoints at which this side peeled (1 when the first decoded; 0 without a sketch). */
+  readonly checkpoints: number;
   readonly cellsSent: number;
   /** Entries only this side held, and entries only the peer held, as decoded. */
   readonly localOnly: number;
@@ -88,10 +89,14 @@ export class Reconciler {
   private role = 0;
   private ownKeys: Float64Array | null = null;
   private encoder: SketchEncoder | null = null;
+  private schedule: StreamSchedule | null = null;
+  /** Own cells sent so far, [0, ownSent), kept to XOR with the peer's. */
   private ownCells: Cells = emptyCells(0);
-  private peerCells: Cells = emptyCells(0);
-  private peerReceived = 0;
-  private batchEnd = 0;
+  private ownSent = 0;
+  private peerCells: PeerCells | null = null;
+  private readonly peeler = new IncrementalPeeler();
+  /** The checkpoint this side waits for: peer cells [0, checkpoint) decide it. */
+  private checkpoint = 0;
   private peerList: Uint8Array[] = [];
   private peerListBytes = 0;
   /** Keys (or, wide, hex hashes) of the entries only this side holds, from the decode. */
@@ -99,7 +104,7 @@ export class Reconciler {
   private donesReceived = 0;
   private readonly rep: Mutable = {
     mode: 'equal',
-    batches: 0,
+    checkpoints: 0,
     cellsSent: 0,
     localOnly: 0,
     remoteOnly: 0,
@@ -163,11 +168,14 @@ export class Reconciler {
     }
     this.role = order < 0 ? 0 : 1;
     const estimate = estimateDifference(own.estimator, peer.estimator);
-    const end = firstBatchEnd(estimate);
-    if (keyListIsCheaper(end, own.count, peer.count)) return this.startList(false);
+    const schedule = streamSchedule(estimate, own.count, peer.count);
+    if (schedule === null) return this.startList(false);
+    this.schedule = schedule;
+    this.peerCells = new PeerCells(schedule.cap);
+    this.checkpoint = schedule.first;
     this.phase = 'sketch';
     this.rep.mode = 'sketch';
-    return this.sendBatch(end);
+    return this.sendThrough(this.lookahead());
   }
 
   /**
@@ -218,13 +226,19 @@ export class Reconciler {
     return this.encoder.next(to);
   }
 
-  private sendBatch(end: number): ReconcileMessage[] {
-    const from = this.batchEnd;
+  /** How far this side's own cells run while it waits for the current checkpoint. */
+  private lookahead(): number {
+    const s = this.schedule as StreamSchedule;
+    return Math.min(s.cap, this.checkpoint + LOOKAHEAD_CHUNKS * s.chunk);
+  }
+
+  /** Sends own cells [ownSent, end) and keeps them for the XOR with the peer's. */
+  private sendThrough(end: number): ReconcileMessage[] {
+    const from = this.ownSent;
+    if (end <= from) return [];
     const fresh = this.ownCellsFor(from, end);
-    this.ownCells = appendCells(this.ownCells, fresh);
-    this.peerCells = appendCells(this.peerCells, emptyCells(end - from));
-    this.batchEnd = end;
-    this.rep.batches += 1;
+    this.ownCells = appendCells(this.ownCells, from, fresh);
+    this.ownSent = end;
     this.rep.cellsSent += end - from;
     const out: ReconcileMessage[] = [];
     for (let s = 0; s < end - from; s += this.cellsPerMessage) {
@@ -235,35 +249,27 @@ export class Reconciler {
   }
 
   private onCells(start: number, bytes: Uint8Array): ReconcileMessage[] {
-    if (this.phase !== 'sketch') this.unexpected('cells');
-    const cells = cellsFromBytes(bytes);
-    const n = cells.hi.length;
-    if (start !== this.peerReceived)
-      this.unexpected(`cells from ${start}, not ${this.peerReceived}`);
-    if (start + n > this.batchEnd) {
-      throw new CertsyncError(
-        'limit-exceeded',
-        `reconcile: cells past the batch end ${this.batchEnd}`,
-      );
+    const peer = this.peerCells;
+    if (peer === null) this.unexpected('cells');
+    peer.add(start, cellsFromBytes(bytes));
+    // After the decode the peer's cells still due are its lookahead: taken, not used.
+    if (this.phase !== 'sketch') return [];
+    const s = this.schedule as StreamSchedule;
+    const out: ReconcileMessage[] = [];
+    while (this.phase === 'sketch' && peer.count >= this.checkpoint) {
+      const from = this.peeler.size;
+      this.peeler.extend(peer.xorWith(sliceCells(this.ownCells, from, this.checkpoint), from));
+      this.rep.checkpoints += 1;
+      if (this.peeler.decoded) {
+        out.push(...this.onKeyDifference(this.peeler.recovered()));
+      } else if (this.checkpoint === s.cap) {
+        out.push(...this.startList(false));
+      } else {
+        this.checkpoint = nextCheckpoint(s, this.checkpoint);
+        out.push(...this.sendThrough(this.lookahead()));
+      }
     }
-    this.peerCells.hi.set(cells.hi, start);
-    this.peerCells.lo.set(cells.lo, start);
-    this.peerCells.chk.set(cells.chk, start);
-    this.peerReceived += n;
-    if (this.peerReceived < this.batchEnd) return [];
-    const diff = sliceCells(this.ownCells, 0, this.batchEnd);
-    for (let i = 0; i < this.batchEnd; i++) {
-      diff.hi[i] = (diff.hi[i] as number) ^ (this.peerCells.hi[i] as number);
-      diff.lo[i] = (diff.lo[i] as number) ^ (this.peerCells.lo[i] as number);
-      diff.chk[i] = (diff.chk[i] as number) ^ (this.peerCells.chk[i] as number);
-    }
-    const peeled = peelCells(diff);
-    if (peeled.decoded) return this.onKeyDifference(peeled.keys);
-    const next = nextBatchEnd(this.batchEnd);
-    const peer = this.peer as StoreDigest;
-    const own = this.own as StoreDigest;
-    if (keyListIsCheaper(next, own.count, peer.count)) return this.startList(false);
-    return this.sendBatch(next);
+    return out;
   }
 
   private startList(wide: boolean): ReconcileMessage[] {
@@ -435,15 +441,19 @@ export class Reconciler {
   }
 }
 
-function appendCells(a: Cells, b: Cells): Cells {
-  const n = a.hi.length;
-  const out = emptyCells(n + b.hi.length);
-  out.hi.set(a.hi);
-  out.lo.set(a.lo);
-  out.chk.set(a.chk);
-  out.hi.set(b.hi, n);
-  out.lo.set(b.lo, n);
-  out.chk.set(b.chk, n);
+/** `a` with `b` written at `at`, grown (doubling) when it is too short. */
+function appendCells(a: Cells, at: number, b: Cells): Cells {
+  const need = at + b.hi.length;
+  let out = a;
+  if (need > a.hi.length) {
+    out = emptyCells(Math.max(need, 2 * a.hi.length));
+    out.hi.set(a.hi);
+    out.lo.set(a.lo);
+    out.chk.set(a.chk);
+  }
+  out.hi.set(b.hi, at);
+  out.lo.set(b.lo, at);
+  out.chk.set(b.chk, at);
   return out;
 }
 

@@ -19,7 +19,7 @@ import { assertSameContent } from '../testing/store-assertions.ts';
 import { decodeCbor, encodeCbor, type CborKey, type CborValue } from '../wire/cbor.ts';
 import { DEFAULT_LIMITS } from '../wire/limits.ts';
 import { cellsToBytes, encodeCells, IndexWalk, peelCells, xorCellsInto } from './riblt.ts';
-import { firstBatchEnd, nextBatchEnd } from './schedule.ts';
+import { streamSchedule, type StreamSchedule } from './sketch-stream.ts';
 
 interface ItemVector {
   entry: { kind: EntryKind; fingerprint: string; deleted: boolean; clock: number; origin: string };
@@ -46,7 +46,12 @@ interface Vectors {
   }[];
   estimate: number;
   sketch: { cells: number; cellsA: string; cellsB: string; decoded: boolean; difference: string[] };
-  schedule: { estimate: number; first: number; next: number }[];
+  schedule: {
+    estimate: number;
+    countA: number;
+    countB: number;
+    schedule: StreamSchedule | null;
+  }[];
 }
 
 const vectors = JSON.parse(
@@ -133,8 +138,7 @@ test('sketch vectors: cells of both stores and the peeled difference', () => {
     vectors.sketch.difference,
   );
   for (const s of vectors.schedule) {
-    assert.equal(firstBatchEnd(s.estimate), s.first);
-    assert.equal(nextBatchEnd(s.first), s.next);
+    assert.deepEqual(streamSchedule(s.estimate, s.countA, s.countB), s.schedule);
   }
 });
 
@@ -142,13 +146,13 @@ interface SessionVector {
   scenario: Scenario;
   digestA: string;
   digestB: string;
-  flights: {
+  rounds: {
     aToB: { type: number; payload: string }[];
     bToA: { type: number; payload: string }[];
   }[];
 }
 
-test('recorded session vector: both sides send exactly the recorded messages, flight by flight', () => {
+test('recorded session vector: both sides send exactly the recorded messages, round by round', () => {
   const s = (vectors as unknown as { session: SessionVector }).session;
   const [a, b] = buildStores(s.scenario) as [MemoryStore, MemoryStore];
   const ra = new Reconciler(a);
@@ -163,9 +167,9 @@ test('recorded session vector: both sides send exactly the recorded messages, fl
   };
   let toB = ra.begin(db);
   let toA = rb.begin(da);
-  for (const flight of s.flights) {
-    assert.deepEqual(toB.map(wire), flight.aToB);
-    assert.deepEqual(toA.map(wire), flight.bToA);
+  for (const round of s.rounds) {
+    assert.deepEqual(toB.map(wire), round.aToB);
+    assert.deepEqual(toA.map(wire), round.bToA);
     const nextA = toB.flatMap((m) => {
       const { code, payload } = encodeReconcileMessage(m);
       const decoded = decodeCbor(encodeCbor(payload), DEFAULT_LIMITS);

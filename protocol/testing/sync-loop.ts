@@ -2,12 +2,16 @@
  * Runs two-way reconciles between in-memory stores over a modelled full-duplex link, for
  * property tests, the conformance suite and the benchmark.
  *
- * The model counts flights: flight 1 is both hellos, sent at once; every later flight is
- * what each side sends after reading everything of the previous flight. A reconcile that
- * ends after flight f took f / 2 round trips. Every message goes through the real wire
+ * The model delivers in rounds: round 1 is both hellos, sent at once; every later round is
+ * what each side sends after reading everything of the previous round. Round trips are
+ * counted by depth, as on a real link: a message sent on reading one of depth k has depth
+ * k + 1, except sketch cells, which count at the depth of the side's first cells (their
+ * content depends on the own store alone; they only wait for the peer's cells as flow
+ * control, which a link with room for the lookahead never feels). The deepest message is
+ * the number of flights; f flights took f / 2 round trips. Every message goes through the real wire
  * path (payload map, CBOR envelope, frame decode), so its bytes are the bytes on the link
  * before the session's encryption. The loop is capped: a reconcile that does not go quiet
- * within `maxFlights` fails the caller's test.
+ * within `maxRounds` rounds fails the caller's test.
  */
 
 import { decodeFrame, encodeMessage, encodeReconcile } from '../messages/codec.ts';
@@ -30,8 +34,10 @@ export interface DirectionBytes {
 
 /** What one reconcile cost. */
 export interface SyncRun {
-  /** Flights until both sides went quiet; round trips are flights / 2. */
+  /** Flights: the depth of the deepest message; round trips are flights / 2. */
   readonly flights: number;
+  /** Rounds of delivery until both sides went quiet. */
+  readonly rounds: number;
   readonly aToB: DirectionBytes;
   readonly bToA: DirectionBytes;
   readonly a: ReconcileReport;
@@ -42,8 +48,8 @@ export interface SyncRun {
 
 /** Options of {@link runSync}. */
 export interface SyncOptions {
-  /** Flights after which the run fails; default 24. */
-  readonly maxFlights?: number;
+  /** Rounds after which the run fails; default 64. */
+  readonly maxRounds?: number;
   /** A clock for the CPU figure, in ms (the benchmark passes process CPU time); default none. */
   readonly now?: () => number;
 }
@@ -112,51 +118,72 @@ function emptyBytes(): DirectionBytes {
 /**
  * Reconciles `a` with `b` until both are quiet.
  *
- * @throws Error when the run is still talking after `maxFlights` flights
+ * @throws Error when the run is still talking after `maxRounds` rounds
  */
 export function runSync(a: SyncStore, b: SyncStore, options: SyncOptions = {}): SyncRun {
-  const maxFlights = options.maxFlights ?? 24;
+  const maxRounds = options.maxRounds ?? 64;
   const now = options.now ?? (() => 0);
   const countsA = countsOf(a);
   const countsB = countsOf(b);
   const t0 = now();
   const ra = new Reconciler(a);
   const rb = new Reconciler(b);
-  const aToB = emptyBytes();
-  const bToA = emptyBytes();
+  const sideA: Side = { r: ra, sent: emptyBytes(), streamDepth: 0 };
+  const sideB: Side = { r: rb, sent: emptyBytes(), streamDepth: 0 };
   const helloA = helloFrame(a, countsA, ra.hello());
   const helloB = helloFrame(b, countsB, rb.hello());
-  aToB.hello = helloA.length;
-  bToA.hello = helloB.length;
-  aToB.messages = bToA.messages = 1;
+  sideA.sent.hello = helloA.length;
+  sideB.sent.hello = helloB.length;
+  sideA.sent.messages = sideB.sent.messages = 1;
   let flights = 1;
-  let toB = frames(ra.begin(digestOf(helloB)), aToB);
-  let toA = frames(rb.begin(digestOf(helloA)), bToA);
+  let rounds = 1;
+  let toB = frames(ra.begin(digestOf(helloB)), 1, sideA);
+  let toA = frames(rb.begin(digestOf(helloA)), 1, sideB);
   while (toA.length > 0 || toB.length > 0) {
-    flights += 1;
-    if (flights > maxFlights)
-      throw new Error(`reconcile still talking after ${maxFlights} flights`);
-    const nextToA = frames(
-      toB.flatMap((f) => rb.receive(fromFrame(f))),
-      bToA,
-    );
-    const nextToB = frames(
-      toA.flatMap((f) => ra.receive(fromFrame(f))),
-      aToB,
-    );
+    rounds += 1;
+    if (rounds > maxRounds) throw new Error(`reconcile still talking after ${maxRounds} rounds`);
+    for (const f of [...toA, ...toB]) flights = Math.max(flights, f.depth);
+    const nextToA = toB.flatMap((f) => frames(rb.receive(fromFrame(f.bytes)), f.depth, sideB));
+    const nextToB = toA.flatMap((f) => frames(ra.receive(fromFrame(f.bytes)), f.depth, sideA));
     toA = nextToA;
     toB = nextToB;
   }
   if (!ra.finished || !rb.finished) throw new Error('reconcile went quiet before both finished');
-  return { flights, aToB, bToA, a: ra.report(), b: rb.report(), cpuMs: now() - t0 };
+  return {
+    flights,
+    rounds,
+    aToB: sideA.sent,
+    bToA: sideB.sent,
+    a: ra.report(),
+    b: rb.report(),
+    cpuMs: now() - t0,
+  };
 }
 
-function frames(msgs: readonly ReconcileMessage[], tally: DirectionBytes): Uint8Array[] {
+interface Side {
+  readonly r: Reconciler;
+  readonly sent: DirectionBytes;
+  /** Depth of this side's first cells; 0 before it sent any. */
+  streamDepth: number;
+}
+
+interface Sent {
+  readonly bytes: Uint8Array;
+  readonly depth: number;
+}
+
+/** Frames of `msgs`, sent on reading a message of depth `cause`, tallied for `side`. */
+function frames(msgs: readonly ReconcileMessage[], cause: number, side: Side): Sent[] {
   return msgs.map((m) => {
-    const f = toFrame(m);
-    tally.messages += 1;
-    if (m.type === 'entry') tally.entries += f.length;
-    else tally.discovery += f.length;
-    return f;
+    const bytes = toFrame(m);
+    side.sent.messages += 1;
+    if (m.type === 'entry') side.sent.entries += bytes.length;
+    else side.sent.discovery += bytes.length;
+    let depth = cause + 1;
+    if (m.type === 'cells') {
+      if (side.streamDepth === 0) side.streamDepth = depth;
+      depth = side.streamDepth;
+    }
+    return { bytes, depth };
   });
 }

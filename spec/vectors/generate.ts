@@ -1,5 +1,5 @@
 /**
- * Writes spec/vectors/messages.json and spec/vectors/session-*.json from the implementation.
+ * Writes spec/vectors/messages.json, reconcile.json and session-*.json from the implementation.
  * Run only when the protocol changes on purpose:
  *   node --import tsx spec/vectors/generate.ts
  * spec/vectors/vectors.test.ts then checks the implementation against the written files.
@@ -15,6 +15,7 @@ import { RECONCILE_CAPABILITY } from '../../protocol/session/engine.ts';
 import { encodeCbor, type CborValue } from '../../protocol/wire/cbor.ts';
 import { hexOf } from '../../protocol/wire/hex.ts';
 import { DEFAULT_LIMITS } from '../../protocol/wire/limits.ts';
+import { reconcileVectors } from './reconcile-vectors.ts';
 import { recordReconcileSession, recordSession } from './session-script.ts';
 
 const id = (b: number) => new Uint8Array(32).fill(b);
@@ -344,3 +345,4 @@ writeFileSync(
   new URL('session-reconcile.json', dir),
   JSON.stringify(recordReconcileSession(), null, 2) + '\n',
 );
+writeFileSync(new URL('reconcile.json', dir), JSON.stringify(reconcileVectors(), null, 2) + '\n');

@@ -1,0 +1,208 @@
+/**
+ * The sketch stream of one side (spec/reconcile.md, "Sketch stream"): which of its own cells
+ * it sends when, and the incremental peeling of the difference cells as the peer's arrive.
+ *
+ * Both sides derive the same schedule from values both hold (the estimate from the two
+ * estimators and the two record counts): checkpoints b0 = ceil(6 e / 5) + 2, then every C =
+ * max(2, ceil(b0 / 16)) cells, up to the cap, the last cell count at which a sketch still
+ * costs less than the key lists. At each checkpoint a side XORs the peer's cells into its
+ * own and peels what is new; since both hold the same difference cells and peel them in the
+ * same order, both decode at the same checkpoint, without a message about it. A side keeps
+ * its own cells two chunks ahead of the checkpoint it waits for, so the peer is never left
+ * waiting at a checkpoint, and stops when it decodes; a side sends no more than two chunks
+ * past the point where the difference decoded.
+ */
+
+import { CertsyncError } from '../errors.ts';
+import { keyCheck } from './item-hash.ts';
+import { emptyCells, IndexWalk, keyHitsIndex, type Cells } from './riblt.ts';
+
+/** Chunks a side keeps its own cells ahead of the checkpoint it waits for. */
+export const LOOKAHEAD_CHUNKS = 2;
+
+/** The checkpoints of one reconcile: first, the step after it, and the cap. */
+export interface StreamSchedule {
+  readonly first: number;
+  readonly chunk: number;
+  readonly cap: number;
+}
+
+/**
+ * The schedule for estimate `estimate` between stores of `countA` and `countB` records, or
+ * null when even the first checkpoint reaches the cap: the sides then send key lists.
+ */
+export function streamSchedule(
+  estimate: number,
+  countA: number,
+  countB: number,
+): StreamSchedule | null {
+  const first = Math.ceil((6 * estimate) / 5) + 2;
+  const chunk = Math.max(2, Math.ceil(first / 16));
+  // A sketch of m cells costs 8 m bytes each way; the key lists 6 (countA + countB) in all.
+  const cap = Math.floor((6 * (countA + countB) - 1) / 16);
+  if (first >= cap) return null;
+  return { first, chunk, cap };
+}
+
+/** The checkpoint after `at` (the cap stays the cap). */
+export function nextCheckpoint(s: StreamSchedule, at: number): number {
+  return Math.min(s.cap, at + s.chunk);
+}
+
+/**
+ * Difference cells peeled as they grow. `extend` appends cells (own XOR peer) and peels what
+ * the new cells make pure: the FIFO order of spec/reconcile.md, "Peeling", with the new
+ * indices queued in increasing order after each extension.
+ */
+export class IncrementalPeeler {
+  private cells: Cells = emptyCells(0);
+  private length = 0;
+  private nonZero = 0;
+  private readonly keys: number[] = [];
+  /** Per recovered key, its index walk, left at its first index past the cells so far. */
+  private readonly walks: IndexWalk[] = [];
+  private exhausted = false;
+
+  /** Difference cells so far. */
+  get size(): number {
+    return this.length;
+  }
+
+  /** True when every cell so far is zero: the recovered keys are the whole difference. */
+  get decoded(): boolean {
+    return this.nonZero === 0 && !this.exhausted;
+  }
+
+  /** Keys recovered so far, in the order they peeled. */
+  recovered(): readonly number[] {
+    return this.keys;
+  }
+
+  /**
+   * Appends difference cells [size, size + n) and peels. Stops peeling (and never reports
+   * decoded again) once more than 2 m + 16 keys came out of m cells: only garbage does that.
+   */
+  extend(add: Cells): void {
+    const from = this.length;
+    const to = from + add.hi.length;
+    this.grow(to);
+    const { hi, lo, chk } = this.cells;
+    for (let i = from; i < to; i++) {
+      hi[i] = add.hi[i - from] as number;
+      lo[i] = add.lo[i - from] as number;
+      chk[i] = add.chk[i - from] as number;
+      if (((hi[i] as number) | (lo[i] as number) | (chk[i] as number)) !== 0) this.nonZero += 1;
+    }
+    this.length = to;
+    // Keys recovered before: XOR them out of the new cells they pass through.
+    for (let k = 0; k < this.keys.length; k++) {
+      const key = this.keys[k] as number;
+      const walk = this.walks[k] as IndexWalk;
+      while (walk.index < to) {
+        this.toggle(walk.index, key);
+        walk.next();
+      }
+    }
+    if (this.exhausted) return;
+    const queue: number[] = [];
+    for (let i = from; i < to; i++) queue.push(i);
+    const maxKeys = 2 * to + 16;
+    for (let q = 0; q < queue.length; q++) {
+      const i = queue[q] as number;
+      const h = hi[i] as number;
+      const l = lo[i] as number;
+      const c = chk[i] as number;
+      if ((h | l | c) === 0) continue;
+      if (keyCheck(h, l) !== c || !keyHitsIndex(h, l, i)) continue;
+      if (this.keys.length >= maxKeys) {
+        this.exhausted = true;
+        return;
+      }
+      const key = h * 0x1000000 + l;
+      this.keys.push(key);
+      const walk = new IndexWalk(h, l);
+      for (let j = 0; j < to; j = walk.next()) {
+        this.toggle(j, key);
+        if (j !== i && ((hi[j] as number) | (lo[j] as number)) !== 0) queue.push(j);
+      }
+      this.walks.push(walk);
+    }
+  }
+
+  private toggle(i: number, key: number): void {
+    const { hi, lo, chk } = this.cells;
+    const h = Math.floor(key / 0x1000000);
+    const l = key % 0x1000000;
+    const wasZero = ((hi[i] as number) | (lo[i] as number) | (chk[i] as number)) === 0;
+    hi[i] = (hi[i] as number) ^ h;
+    lo[i] = (lo[i] as number) ^ l;
+    chk[i] = (chk[i] as number) ^ keyCheck(h, l);
+    const isZero = ((hi[i] as number) | (lo[i] as number) | (chk[i] as number)) === 0;
+    if (wasZero && !isZero) this.nonZero += 1;
+    else if (!wasZero && isZero) this.nonZero -= 1;
+  }
+
+  private grow(to: number): void {
+    if (to <= this.cells.hi.length) return;
+    const size = Math.max(to, 2 * this.cells.hi.length, 64);
+    const next = emptyCells(size);
+    next.hi.set(this.cells.hi);
+    next.lo.set(this.cells.lo);
+    next.chk.set(this.cells.chk);
+    this.cells = next;
+  }
+}
+
+/**
+ * The peer's cells as they arrive: in order from 0, never past the cap.
+ *
+ * @throws CertsyncError `unexpected-message` for cells out of order, `limit-exceeded` past
+ *   the cap
+ */
+export class PeerCells {
+  private cells: Cells = emptyCells(0);
+  private received = 0;
+
+  constructor(private readonly cap: number) {}
+
+  /** Cells received so far. */
+  get count(): number {
+    return this.received;
+  }
+
+  add(start: number, cells: Cells): void {
+    const n = cells.hi.length;
+    if (start !== this.received) {
+      throw new CertsyncError(
+        'unexpected-message',
+        `reconcile: cells from ${start}, not ${this.received}`,
+      );
+    }
+    if (start + n > this.cap) {
+      throw new CertsyncError('limit-exceeded', `reconcile: cells past the cap ${this.cap}`);
+    }
+    if (start + n > this.cells.hi.length) {
+      const next = emptyCells(Math.min(this.cap, Math.max(start + n, 2 * this.cells.hi.length)));
+      next.hi.set(this.cells.hi);
+      next.lo.set(this.cells.lo);
+      next.chk.set(this.cells.chk);
+      this.cells = next;
+    }
+    this.cells.hi.set(cells.hi, start);
+    this.cells.lo.set(cells.lo, start);
+    this.cells.chk.set(cells.chk, start);
+    this.received += n;
+  }
+
+  /** The XOR of `own` (cells [from, to)) with the peer's cells there. */
+  xorWith(own: Cells, from: number): Cells {
+    const n = own.hi.length;
+    const out = emptyCells(n);
+    for (let i = 0; i < n; i++) {
+      out.hi[i] = (own.hi[i] as number) ^ (this.cells.hi[from + i] as number);
+      out.lo[i] = (own.lo[i] as number) ^ (this.cells.lo[from + i] as number);
+      out.chk[i] = (own.chk[i] as number) ^ (this.cells.chk[from + i] as number);
+    }
+    return out;
+  }
+}
