@@ -2,8 +2,8 @@
  * Soak part `hostile-peers`: scripted hostile peers against the session engine
  * (hostile-engine.ts) and against a real `certsync serve --link tcp` (hostile-serve.ts).
  * A failure is a peer not cut off (or cut off with another code than its script allows),
- * a reply or state that grows with the attack, an honest store that changed, or a server
- * that died or grew past {@link SERVER_RSS_MB}.
+ * a reply or state that grows with the attack, an honest store that changed, an honest peer
+ * not served after the attacks, or a server that died or grew past {@link SERVER_RSS_MB}.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { MAX_WANTS } from '../../protocol/reconcile/messages.ts';
 import { DEFAULT_TIMEOUTS } from '../../protocol/session/types.ts';
 import { ENGINE_SCRIPTS, playEngineScript } from './hostile-engine.ts';
-import { attackServe } from './hostile-serve.ts';
+import { attackServe, SOCKET_SCRIPTS, type ServeWaits } from './hostile-serve.ts';
 import { emptyResult, fail, type PartContext, type PartResult } from './part.ts';
 
 /** Largest engine state, in bytes of its JSON form, whatever the peer sends. */
@@ -19,11 +19,15 @@ export const MAX_STATE_BYTES = 64 * 1024;
 /** Largest resident memory of a server under attack, in MiB. */
 export const SERVER_RSS_MB = 400;
 
-/** How long, in ms, a server may take to cut off one hostile connection, per budget. */
-function boundMs(budget: string): number {
-  if (budget === 'tiny') return 5_000;
-  if (budget === 'full') return 30_000;
-  return 20_000;
+/**
+ * The server's waits and how long, in ms, it may take to cut off one hostile connection,
+ * per budget. The full budget runs the server with its default waits (15 s for a hello,
+ * 30 s for a handshake); the others with short ones, to stay quick.
+ */
+function serveLimits(budget: string): { waits: ServeWaits | null; boundMs: number } {
+  if (budget === 'full') return { waits: null, boundMs: 40_000 };
+  if (budget === 'tiny') return { waits: { hello: 1, handshake: 1.5, idle: 2 }, boundMs: 5_000 };
+  return { waits: { hello: 3, handshake: 4, idle: 5 }, boundMs: 10_000 };
 }
 
 /** Runs the part. */
@@ -55,15 +59,25 @@ export async function hostilePeers(ctx: PartContext): Promise<PartResult> {
   }
   const dir = mkdtempSync(join(tmpdir(), 'certsync-hostile-'));
   try {
-    const bound = boundMs(ctx.budget.name);
-    // Each stalled connection costs the whole bound, so the server gets at most two rounds.
-    const report = await attackServe(dir, Math.min(2, ctx.budget.hostileRounds), bound);
+    const { waits, boundMs: bound } = serveLimits(ctx.budget.name);
+    // Each stalled connection costs a whole wait, so the server gets at most two rounds.
+    const rounds = Math.min(2, ctx.budget.hostileRounds);
+    const report = await attackServe(dir, rounds, bound, waits);
     for (const o of report.outcomes) {
       const tag = `serve ${o.script}`;
+      const script = SOCKET_SCRIPTS.find((x) => x.name === o.script)!;
       result.inputs++;
       result.figures[`${tag} cut off ms`] = o.cutOff ? o.cutOffMs : `not within ${bound}`;
       result.figures[`${tag} bytes sent`] = o.bytesSent;
+      result.figures[`${tag} code`] = o.code;
       if (!o.cutOff) fail(result, tag, `the server kept the connection past ${bound} ms`);
+      if (!script.expect.includes(o.code)) {
+        fail(result, tag, `cut off with ${o.code}, expected ${script.expect.join('|')}`);
+      }
+    }
+    if (report.honestStatus !== 0) {
+      const what = `peer list after the attacks exited ${report.honestStatus}`;
+      fail(result, 'serve honest-peer', `${what}: ${report.honestSaid}`);
     }
     result.figures['serve peak RSS MiB'] = report.serverPeakRssMb;
     if (!report.serverAlive) fail(result, 'serve', 'the server died under attack');

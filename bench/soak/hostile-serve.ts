@@ -2,9 +2,11 @@
  * Hostile peers against a real `certsync serve --link tcp` on 127.0.0.1, speaking raw
  * length-prefixed frames: a peer that stalls after the server's hello, announces a 4 GiB
  * frame, announces a large frame and trickles it (an endless message), floods junk frames,
- * replays the server's own hello back, or sends garbage as its hello. Each connection must
- * be closed by the server within the bound; the server must stay up with bounded memory,
- * and its store must be unchanged and whole afterwards.
+ * replays the server's own hello back, sends garbage as its hello, or sends a valid hello
+ * and stalls in the handshake. Each connection must be closed by the server within the
+ * bound, and the server's report of that visit must carry one of the script's error codes.
+ * Then an honest peer pairs and lists the server's store: it must be served. The server
+ * must stay up with bounded memory, and its store must be unchanged and whole afterwards.
  */
 import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
@@ -13,11 +15,14 @@ import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { integrityCheck, runCertsync, ServeProcess } from '../../node/client/test-processes.ts';
 import { Store } from '../../node/store/index.ts';
+import { formatPairingSecret } from '../../protocol/secure/pairing.ts';
 import { buildStandardPki } from '../../node/testing/openssl-pki.ts';
 
 /** One raw script: what it writes after the server's hello arrives. */
 export interface SocketScript {
   readonly name: string;
+  /** The error codes the server may cut it off with. */
+  readonly expect: readonly string[];
   /** Writes to the socket; `serverHello` is the server's first frame (without prefix). */
   play(socket: Socket, serverHello: Uint8Array, signal: AbortSignal): Promise<void>;
 }
@@ -29,6 +34,8 @@ export interface SocketOutcome {
   readonly cutOff: boolean;
   readonly cutOffMs: number;
   readonly bytesSent: number;
+  /** The error code of the server's report of this visit; `none` when it reported none. */
+  readonly code: string;
 }
 
 const prefix = (n: number) => {
@@ -58,10 +65,15 @@ function write(socket: Socket, bytes: Uint8Array): Promise<boolean> {
 
 /** The scripts. */
 export const SOCKET_SCRIPTS: readonly SocketScript[] = [
-  { name: 'stall-after-hello', play: () => Promise.resolve() },
-  { name: 'oversized-4GiB', play: async (s) => void (await write(s, prefix(0xffffffff))) },
+  { name: 'stall-after-hello', expect: ['timeout'], play: () => Promise.resolve() },
+  {
+    name: 'oversized-4GiB',
+    expect: ['link-error', 'frame-too-large'],
+    play: async (s) => void (await write(s, prefix(0xffffffff))),
+  },
   {
     name: 'endless-trickle',
+    expect: ['timeout'],
     play: async (s, _h, signal) => {
       await write(s, prefix(200_000));
       while (!signal.aborted && (await write(s, Uint8Array.of(0xa5)))) await sleep(50, signal);
@@ -69,6 +81,7 @@ export const SOCKET_SCRIPTS: readonly SocketScript[] = [
   },
   {
     name: 'flood-junk',
+    expect: ['malformed-message', 'unknown-message', 'unexpected-message'],
     play: async (s, _h, signal) => {
       const junk = framed(new Uint8Array(1024).map((_, i) => (i * 17 + 3) & 0xff));
       for (let i = 0; i < 5_000 && !signal.aborted; i++) if (!(await write(s, junk))) break;
@@ -76,13 +89,20 @@ export const SOCKET_SCRIPTS: readonly SocketScript[] = [
   },
   {
     name: 'replayed-hello',
+    expect: ['malformed-message', 'unexpected-message', 'handshake-failed'],
     play: async (s, hello, signal) => {
       for (let i = 0; i < 50 && !signal.aborted; i++) if (!(await write(s, framed(hello)))) break;
     },
   },
   {
     name: 'garbage-hello',
+    expect: ['malformed-message'],
     play: async (s) => void (await write(s, framed(Uint8Array.of(0x83, 0x01, 0x01, 0xff)))),
+  },
+  {
+    name: 'stall-in-handshake',
+    expect: ['timeout'],
+    play: async (s, hello) => void (await write(s, framed(hello))),
   },
 ];
 
@@ -104,7 +124,8 @@ export function playSocketScript(
       abort.abort();
       bytesSent = socket.bytesWritten;
       socket.destroy();
-      resolve({ script: script.name, cutOff, cutOffMs: Date.now() - started, bytesSent });
+      const cutOffMs = Date.now() - started;
+      resolve({ script: script.name, cutOff, cutOffMs, bytesSent, code: 'none' });
     };
     const timer = setTimeout(() => finish(false), boundMs + 10_000);
     socket.on('data', (chunk: Buffer) => {
@@ -155,14 +176,35 @@ function peakRssKb(pid: number | undefined): number {
 /** What a run against one server found. */
 export interface ServeReport {
   readonly outcomes: SocketOutcome[];
+  /** The honest peer's `certsync peer list` after the attacks: its exit status. */
+  readonly honestStatus: number | null;
+  /** What it said on standard error. */
+  readonly honestSaid: string;
   readonly storeUnchanged: boolean;
   readonly integrity: string;
   readonly serverAlive: boolean;
   readonly serverPeakRssMb: number;
 }
 
-/** Starts a server over a store of four certificates and a CRL and plays every script. */
-export async function attackServe(dir: string, rounds: number, boundMs: number) {
+/** How long the server waits, in seconds, by its options (null: its defaults). */
+export interface ServeWaits {
+  readonly hello: number;
+  readonly handshake: number;
+  readonly idle: number;
+}
+
+const SECRET = formatPairingSecret(new Uint8Array(16).fill(0x5a));
+
+/**
+ * Starts a server over a store of four certificates and a CRL, plays every script, then
+ * has an honest peer pair and list the store.
+ */
+export async function attackServe(
+  dir: string,
+  rounds: number,
+  boundMs: number,
+  waits: ServeWaits | null,
+) {
   const pki = await buildStandardPki();
   const store = join(dir, 'server.sqlite');
   try {
@@ -181,24 +223,57 @@ export async function attackServe(dir: string, rounds: number, boundMs: number) 
     const r = await runCertsync(args, dir);
     if (r.status !== 0) throw new Error(`certsync ${args[0]} failed: ${r.stderr}`);
   }
+  const honest = join(dir, 'honest.sqlite');
+  const init = await runCertsync(['init', '--store', honest], dir);
+  if (init.status !== 0) throw new Error(`certsync init failed: ${init.stderr}`);
   const before = storeDigest(store);
-  const serve = await ServeProcess.start(['--store', store, '--link', 'tcp', '--port', '0'], dir);
-  const outcomes: SocketOutcome[] = [];
+  const args = ['--store', store, '--link', 'tcp', '--port', '0', '--json'];
+  args.push('--pair', 'honest', '--secret', SECRET);
+  if (waits) {
+    args.push('--hello-timeout', String(waits.hello));
+    args.push('--handshake-timeout', String(waits.handshake));
+    args.push('--idle-timeout', String(waits.idle));
+  }
+  const serve = await ServeProcess.start(args, dir);
+  const played: SocketOutcome[] = [];
   let alive = false;
   let peak = 0;
+  let honestStatus: number | null = null;
+  let honestSaid = '';
+  let visits: string[] = [];
   try {
     for (let round = 0; round < rounds; round++) {
       for (const script of SOCKET_SCRIPTS) {
-        outcomes.push(await playSocketScript(serve.port, script, boundMs));
+        played.push(await playSocketScript(serve.port, script, boundMs));
       }
     }
+    const port = String(serve.port);
+    const listing = await runCertsync(
+      ['peer', 'list', '--store', honest, '--link', 'tcp', '--port', port].concat([
+        '--pair',
+        'server',
+        '--secret',
+        SECRET,
+        '--json',
+      ]),
+      dir,
+    );
+    honestStatus = listing.status;
+    honestSaid = listing.stderr.trim().slice(-300);
     alive = serve.child.exitCode === null && serve.child.signalCode === null;
     peak = peakRssKb(serve.child.pid);
   } finally {
-    await serve.stop();
+    visits = (await serve.stop()).stdout.split('\n').filter((l) => l.startsWith('{'));
   }
+  // One visit per connection, in order; the last is the honest peer's.
+  const outcomes = played.map((o, i) => {
+    const visit = visits[i] ? (JSON.parse(visits[i]) as { code?: string }) : {};
+    return { ...o, code: visit.code ?? 'none' };
+  });
   return {
     outcomes,
+    honestStatus,
+    honestSaid,
     storeUnchanged: storeDigest(store) === before,
     integrity: integrityCheck(store),
     serverAlive: alive,

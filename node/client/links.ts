@@ -53,6 +53,11 @@ export interface OpenLink {
 export interface LinkListener {
   /** Where peers reach it, for the user: `tcp 127.0.0.1:40123`, `serial /dev/pts/3`. */
   readonly address: string;
+  /**
+   * True when `next` hands out a link only once a peer has connected (tcp, ble). On serial
+   * and IrDA lines a link stands for no one until the peer's first frame arrives.
+   */
+  readonly connects: boolean;
   /** The next peer's link. */
   next(): Promise<OpenLink>;
   close(): Promise<void>;
@@ -159,6 +164,7 @@ async function listenBle(spec: LinkSpec): Promise<LinkListener> {
   }
   return {
     address: `ble ${spec.hci} (advertising certsync)`,
+    connects: true,
     next: async () => {
       const link = await peripheral.accept();
       return {
@@ -181,6 +187,7 @@ function listenIrda(spec: LinkSpec): LinkListener {
   const device = needDevice(spec);
   return {
     address: `irda ${device}`,
+    connects: false,
     next: async () => {
       const link = await openIrdaPortLink(device, {
         role: 'secondary',
@@ -227,6 +234,7 @@ async function listenTcp(spec: LinkSpec): Promise<LinkListener> {
   }
   return {
     address: `tcp 127.0.0.1:${listener.port}`,
+    connects: true,
     next: async () => {
       const link = await listener.accept();
       return { link, release: () => link.close().catch(() => undefined) };
@@ -243,6 +251,7 @@ async function listenSerial(spec: LinkSpec): Promise<LinkListener> {
   const port = await openSerial(spec);
   return {
     address: `serial ${spec.device}`,
+    connects: false,
     // One link per peer on the same open port. The serial link has no connection handshake
     // (transports/serial/serial-link.ts), so a new one starts only after the last has ended,
     // and what the last peer still had on the line is discarded first. Shortcoming: bytes

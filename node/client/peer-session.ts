@@ -9,6 +9,7 @@
  */
 import { CertsyncError, isCertsyncError } from '../../protocol/errors.ts';
 import type { ListOrder, TransferMode, ValidityResult } from '../../protocol/messages/catalog.ts';
+import { decodeFrame, encodeMessage } from '../../protocol/messages/codec.ts';
 import type { ItemResult, ListEntry } from '../../protocol/messages/records.ts';
 import { Reconciler, type ReconcileReport } from '../../protocol/reconcile/reconciler.ts';
 import { createSession, RECONCILE_CAPABILITY, step } from '../../protocol/session/engine.ts';
@@ -32,7 +33,13 @@ import {
 } from '../keys/secure-link.ts';
 import { storeIdentity, storePeerBook } from '../keys/store-peer-book.ts';
 import type { Store } from '../store/index.ts';
+import { DeadlineLink } from './deadline-link.ts';
 import { SessionStore } from './session-store.ts';
+
+/** Default bound of a handshake after the hellos, in ms. */
+export const HANDSHAKE_WAIT_MS = 30_000;
+/** Default bound of a handshake that may pair by code: two users read and type a code. */
+export const CODE_PAIRING_WAIT_MS = 300_000;
 
 /** Room a sealed record takes beyond its body (type byte, tag), with a margin. */
 const RECORD_OVERHEAD = 64;
@@ -84,8 +91,24 @@ export interface PeerSessionOptions {
   readonly timeouts?: Partial<SessionTimeouts>;
   /** Hex ids of certificates a reconcile does not offer (found invalid before the session). */
   readonly withhold?: ReadonlySet<string>;
-  /** How long to wait for the peer's first frame (default: the hello timeout, plus 5 s). */
-  readonly helloWaitMs?: number;
+  /**
+   * How long to wait for the peer's hello, its first frame (default: the hello timeout, plus
+   * 5 s); null waits without limit (a serial line, where that is the wait for a peer).
+   */
+  readonly helloWaitMs?: number | null;
+  /**
+   * How long the whole handshake after the hellos may take: default
+   * {@link HANDSHAKE_WAIT_MS}, or {@link CODE_PAIRING_WAIT_MS} when a pairing by code may
+   * happen, since both users then compare codes.
+   */
+  readonly handshakeWaitMs?: number;
+  /**
+   * Once the session is up, how long it may go without a frame from the peer while this side
+   * waits on nothing of its own (no request, transfer or reconcile it times); it then says
+   * goodbye and ends with `timeout`. Default: no limit, since the side that connected drives
+   * the session; a side that serves peers one after another sets it.
+   */
+  readonly idleMs?: number;
   /** Called when the peer's store is full under policy `alert`; default: abort. */
   readonly chooseVictim?: OverflowChooser;
   readonly onProgress?: (p: TransferProgress) => void;
@@ -150,6 +173,11 @@ export class PeerSession {
   /** Transfers and deletes this session ran; a reconcile must come before them. */
   private transfers = 0;
   private counted = new Map<number, number>();
+  /** When the peer's last frame arrived, for the idle limit. */
+  private lastHeard = Date.now();
+  private idleTimer: NodeJS.Timeout | undefined;
+  /** Why this side ended a session that then closed cleanly (the idle limit). */
+  private cutOff: CertsyncError | null = null;
 
   private constructor(
     secure: SecureSession,
@@ -195,16 +223,24 @@ export class PeerSession {
     state = started.state;
     const ownHello = started.frames[0] as Uint8Array;
     const helloWait =
-      options.helloWaitMs ?? (options.timeouts?.hello ?? DEFAULT_TIMEOUTS.hello) + 5_000;
+      options.helloWaitMs === undefined
+        ? (options.timeouts?.hello ?? DEFAULT_TIMEOUTS.hello) + 5_000
+        : options.helloWaitMs;
+    const codePairing =
+      role === 'initiator'
+        ? (options as ConnectOptions).intent.kind === 'pair'
+        : (options as AcceptOptions).pairing?.kind === 'pair';
+    const handshakeWait =
+      options.handshakeWaitMs ?? (codePairing ? CODE_PAIRING_WAIT_MS : HANDSHAKE_WAIT_MS);
+    const bounded = new DeadlineLink(link);
     let secure: SecureSession;
     let peerHello: Uint8Array;
     try {
       await link.send(ownHello);
-      const received = await withTimeout(link.receive(), helloWait, 'the peer sent no hello');
-      if (received === null) throw new CertsyncError('link-closed', 'the peer left before hello');
-      peerHello = received;
+      peerHello = await receiveHello(bounded, helloWait, state);
+      bounded.setDeadline(Date.now() + handshakeWait, `the handshake (${handshakeWait} ms)`);
       const common = {
-        link,
+        link: bounded,
         identity: storeIdentity(options.store),
         peers: storePeerBook(options.store),
         ...(options.logger ? { logger: options.logger } : {}),
@@ -227,6 +263,7 @@ export class PeerSession {
       await link.close().catch(() => undefined);
       throw asCertsyncError(error);
     }
+    bounded.setDeadline(null);
     const session = new PeerSession(secure, state, env, options, {
       name: secure.peer.name,
       calls: undefined,
@@ -250,6 +287,7 @@ export class PeerSession {
         free: s.free,
       });
     }
+    session.armIdle();
     return session;
   }
 
@@ -474,6 +512,7 @@ export class PeerSession {
           this.feed({ kind: 'link-closed', now: Date.now() });
           return;
         }
+        this.lastHeard = Date.now();
         this.feed({ kind: 'frame', now: Date.now(), frame });
       }
     } catch (error) {
@@ -489,9 +528,36 @@ export class PeerSession {
     this.finish(this.failure as CertsyncError);
   }
 
+  /** Starts or restarts the idle limit's timer (options.idleMs). */
+  private armIdle(): void {
+    const ms = this.options.idleMs;
+    if (ms === undefined || this.state.phase !== 'ready') return;
+    clearTimeout(this.idleTimer);
+    const wait = Math.max(0, this.lastHeard + ms - Date.now()) + 5;
+    this.idleTimer = setTimeout(() => this.onIdle(ms), wait);
+    this.idleTimer.unref();
+  }
+
+  /**
+   * The idle limit: while the engine times a wait of its own it governs, and the idle time
+   * counts again from its end; otherwise a peer silent for `ms` gets a goodbye.
+   */
+  private onIdle(ms: number): void {
+    this.idleTimer = undefined;
+    if (this.state.phase !== 'ready') return;
+    if (this.timer !== undefined) this.lastHeard = Date.now();
+    if (Date.now() - this.lastHeard < ms) return this.armIdle();
+    this.cutOff = new CertsyncError('timeout', `the peer sent nothing for ${ms} ms`);
+    this.log.info(`peer idle for ${ms} ms: saying goodbye`);
+    this.command({ op: 'goodbye', reason: `idle for ${Math.round(ms / 1000)} s` });
+  }
+
   private finish(error: CertsyncError | null): void {
     clearTimeout(this.timer);
     this.timer = undefined;
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    error ??= this.cutOff;
     const why = error ?? new CertsyncError('link-closed', 'the session ended');
     if (error !== null && this.failure === null) this.failure = error;
     for (const w of this.waiters) w.reject(why);
@@ -562,10 +628,45 @@ function asCertsyncError(error: unknown): CertsyncError {
   return new CertsyncError('internal', message, { cause: error });
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new CertsyncError('timeout', what)), ms);
-  });
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+/**
+ * The peer's hello, waited for at most `waitMs` (null: without limit) and decoded before the
+ * handshake, so that a peer that sends anything else is cut off at once. A failure of this
+ * side is told to the peer in the clear, as the engine tells it before the hellos
+ * (spec/protocol.md, "Timeouts"); an error the peer sent instead of its hello is its own.
+ *
+ * @throws CertsyncError `timeout`, `link-closed`, a decoding error, or the peer's error
+ */
+async function receiveHello(
+  link: DeadlineLink,
+  waitMs: number | null,
+  state: SessionState,
+): Promise<Uint8Array> {
+  const limits = state.config.limits;
+  link.setDeadline(waitMs === null ? null : Date.now() + waitMs, `the peer's hello`);
+  let peerError: CertsyncError | null = null;
+  try {
+    const frame = await link.receive();
+    if (frame === null) throw new CertsyncError('link-closed', 'the peer left before hello');
+    const incoming = decodeFrame(frame, limits);
+    if (incoming.kind === 'message' && incoming.message.type === 'hello') return frame;
+    if (incoming.kind === 'message' && incoming.message.type === 'error') {
+      const m = incoming.message;
+      peerError = new CertsyncError(m.code, `the peer ended the session: ${m.message}`);
+      throw peerError;
+    }
+    const what = incoming.kind === 'message' ? incoming.message.type : `type ${incoming.code}`;
+    throw new CertsyncError('unexpected-message', `the peer sent ${what} before hello`);
+  } catch (error) {
+    const failure = asCertsyncError(error);
+    if (failure !== peerError && !['link-closed', 'link-error'].includes(failure.code)) {
+      const message = failure.message.slice(0, 200);
+      const frame = encodeMessage(
+        state.config.versions.max,
+        { type: 'error', code: failure.code, message, fatal: true },
+        limits,
+      );
+      await link.send(frame).catch(() => undefined);
+    }
+    throw failure;
+  }
 }

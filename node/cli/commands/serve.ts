@@ -3,6 +3,12 @@
  * does by itself when a peer arrives follows `--auto` (or the store's `auto` setting); the
  * rest is what the peer's commands ask. It runs until interrupted, or for one peer with
  * `--once`. The first line on standard error says where it listens.
+ *
+ * Every wait on a peer is bounded, so that a silent, slow or hostile peer is cut off with
+ * `timeout` and the next one is served: the hello (`--hello-timeout`, on links where a peer
+ * connects), the handshake after it (`--handshake-timeout`), and a session in which the
+ * peer sends nothing while this side waits on nothing of its own (`--idle-timeout`). Waits
+ * within a session are the protocol's own (spec/protocol.md, "Timeouts").
  */
 import { CertsyncError, isCertsyncError, isErrorCode } from '../../../protocol/errors.ts';
 import {
@@ -17,7 +23,13 @@ import {
 import { LINK_OPTIONS, linkSpecFrom, loggerFrom, pairingFrom } from '../../client/cli-peer.ts';
 import { listenLink, type OpenLink } from '../../client/links.ts';
 import { checkOwnStore, invalidOwnCertificates } from '../../client/validity.ts';
-import { acceptSession } from '../../client/peer-session.ts';
+import {
+  CODE_PAIRING_WAIT_MS,
+  HANDSHAKE_WAIT_MS,
+  acceptSession,
+} from '../../client/peer-session.ts';
+import { CountingLink } from '../../progress/counting-link.ts';
+import { DEFAULT_TIMEOUTS } from '../../../protocol/session/types.ts';
 import { UsageError, type Command, type CommandContext } from '../command.ts';
 
 /** One peer's visit, as reported. */
@@ -37,6 +49,19 @@ export function autoModeFrom(ctx: CommandContext, stored: AutoMode): AutoMode {
   if (!isAutoMode(v))
     throw new UsageError(`--auto must be one of ${AUTO_MODES.join(', ')}, got ${String(v)}`);
   return v;
+}
+
+/** Default `--idle-timeout`: as long as the longest wait of the protocol (an overflow answer). */
+export const SERVE_IDLE_MS = DEFAULT_TIMEOUTS.overflowAnswer;
+
+/** `--NAME SECONDS` in ms, or `fallback` when not given. */
+function secondsOption(ctx: CommandContext, name: string, fallback: number): number {
+  const v = ctx.options[name];
+  if (v === undefined) return fallback;
+  if (typeof v !== 'string' || !/^\d+(\.\d+)?$/.test(v) || Number(v) <= 0) {
+    throw new UsageError(`--${name}: expected seconds above 0, got ${String(v)}`);
+  }
+  return Math.round(Number(v) * 1000);
 }
 
 function visitLine(v: Visit): string {
@@ -60,12 +85,32 @@ const serve: Command = {
     auto: { type: 'string', help: `MODE  on connect: ${AUTO_MODES.join(', ')} (default: setting)` },
     remember: { type: 'boolean', help: "save --auto as this store's setting" },
     once: { type: 'boolean', help: 'stop after one peer' },
+    'hello-timeout': {
+      type: 'string',
+      help: `S  wait for a connected peer's hello (default ${DEFAULT_TIMEOUTS.hello / 1000}; serial and irda wait for a peer without limit)`,
+    },
+    'handshake-timeout': {
+      type: 'string',
+      help: `S  the whole handshake (default ${HANDSHAKE_WAIT_MS / 1000}, or ${CODE_PAIRING_WAIT_MS / 1000} with --pair and no --secret)`,
+    },
+    'idle-timeout': {
+      type: 'string',
+      help: `S  a session where the peer sends nothing and nothing is running (default ${SERVE_IDLE_MS / 1000})`,
+    },
   },
   async run(ctx) {
     const store = ctx.openStore();
     const auto = autoModeFrom(ctx, storedAutoMode(store));
     if (ctx.options.remember === true) rememberAutoMode(store, auto);
     const logger = loggerFrom(ctx);
+    const pairing = pairingFrom(ctx);
+    const helloMs = secondsOption(ctx, 'hello-timeout', DEFAULT_TIMEOUTS.hello);
+    const handshakeMs = secondsOption(
+      ctx,
+      'handshake-timeout',
+      pairing?.kind === 'pair' ? CODE_PAIRING_WAIT_MS : HANDSHAKE_WAIT_MS,
+    );
+    const idleMs = secondsOption(ctx, 'idle-timeout', SERVE_IDLE_MS);
     const listener = await listenLink(linkSpecFrom(ctx, logger));
     // Status for people and scripts alike (a test waits for this line), so not ctx.warn.
     process.stderr.write(`certsync: listening on ${listener.address}\n`);
@@ -86,12 +131,12 @@ const serve: Command = {
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
-    const pairing = pairingFrom(ctx);
     try {
       while (!stopping) {
         const opened = await Promise.race([listener.next(), stopped]);
         if (opened === null) break;
         current = opened;
+        const counting = new CountingLink(opened.link);
         let visit: Visit;
         try {
           // Invalid certificates are not offered in a reconcile (checked before each peer).
@@ -100,12 +145,15 @@ const serve: Command = {
             auto === 'sync' || auto === 'check-and-sync'
               ? await invalidOwnCertificates(store, check?.ran ? check.results : undefined)
               : undefined;
-          const session = await acceptSession(opened.link, {
+          const session = await acceptSession(counting, {
             store,
             autoSync: auto === 'sync' || auto === 'check-and-sync',
             ...(withhold ? { withhold } : {}),
             name: 'certsync',
-            helloWaitMs: 3_600_000,
+            // On a serial or IrDA line the wait for the hello is the wait for a peer.
+            helloWaitMs: listener.connects ? helloMs : null,
+            handshakeWaitMs: handshakeMs,
+            idleMs,
             ...(pairing ? { pairing } : {}),
             ...(logger ? { logger } : {}),
           });
@@ -121,8 +169,11 @@ const serve: Command = {
             ...(ended ? { code: ended.code } : {}),
           };
         } catch (error) {
-          // A peer that never said hello (the serial line idled out) is no visit.
+          // Where a link stands for no peer until a frame comes (serial, IrDA), a link that
+          // ended before one came is no visit; a peer that connected and was cut off is one.
           if (
+            !listener.connects &&
+            counting.counts.received === 0 &&
             isCertsyncError(error) &&
             ['timeout', 'link-closed', 'link-error'].includes(error.code)
           ) {
