@@ -55,6 +55,21 @@ describe('parseVCards', () => {
     assert.deepEqual(skipped, ['card at line 1: no name', 'card at line 4 (No Mail): no e-mail']);
   });
 
+  it('reads a line of many semicolons and a stray quote in one pass, and quoted parameters', () => {
+    // A backtracking pattern for the parameters needs longer than a test run for this line.
+    const hostile = `NOTE${';a'.repeat(5000)}"`;
+    const text = [
+      'BEGIN:VCARD',
+      hostile,
+      'FN;LANGUAGE="x;y:z":Quoted Params',
+      'EMAIL;TYPE="work;pref":q@example.org',
+      'END:VCARD',
+    ].join('\n');
+    assert.deepEqual(parseVCards(text).contacts, [
+      { name: 'Quoted Params', emails: ['q@example.org'] },
+    ]);
+  });
+
   it('refuses text without cards and unclosed cards, naming the file', () => {
     const bad = (fragment: string) => (e: unknown) =>
       isCertsyncError(e) && e.code === 'bad-input' && e.message.includes(fragment);
