@@ -7,7 +7,7 @@ import { ASN1_TRAP_MESSAGE, ASN1_TRAPS } from '../testing/asn1-traps.ts';
 import { buildStandardPki, type StandardPki } from '../testing/openssl-pki.ts';
 import { makeTempDir } from '../testing/temp-dir.ts';
 import { OverflowAlert, Store } from '../store/index.ts';
-import { encodePem } from '../pki/index.ts';
+import { encodePem, MAX_PEM_BLOCKS } from '../pki/index.ts';
 import { exportItems, importFiles, readCertificateFile, type ExportFormat } from './index.ts';
 
 let pki: StandardPki;
@@ -201,6 +201,19 @@ describe('importFiles', () => {
 });
 
 describe('readCertificateFile', () => {
+  it('refuses a file of more PEM blocks than the limit as a problem of the file', () => {
+    const block = '-----BEGIN A-----\n-----END A-----\n';
+    const text = block.repeat(MAX_PEM_BLOCKS + 1);
+    const contents = readCertificateFile(new Uint8Array(Buffer.from(text)), 'many.pem');
+    assert.deepEqual(contents.problems, [
+      {
+        item: 'many.pem',
+        code: 'bad-input',
+        message: `many.pem: more than ${MAX_PEM_BLOCKS} PEM blocks`,
+      },
+    ]);
+  });
+
   it('reports values asn1js throws on as problems of the file or block, never throwing', () => {
     for (const trap of ASN1_TRAPS) {
       const pem = pki.alice.pem + encodePem('CERTIFICATE', trap.der);

@@ -147,7 +147,7 @@ export function readCertificateFile(bytes: Uint8Array, file: string): FileConten
     format = 'pem';
     const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
     c.attempt(file, () => {
-      for (const block of decodePem(text)) {
+      for (const block of decodePem(text, file)) {
         const item = `${file} block ${block.index} (line ${block.line})`;
         c.attempt(item, () => {
           if (!block.der) {

@@ -6,6 +6,7 @@
  * END line and hold valid base64, or it is reported as broken. A broken block never stops
  * the other blocks from being read; the caller decides what a broken block means.
  */
+import { CertsyncError } from '../../protocol/errors.ts';
 
 /** One `-----BEGIN X-----` ... `-----END X-----` block found in a text. */
 export interface PemBlock {
@@ -38,9 +39,11 @@ export function looksLikePem(bytes: Uint8Array): boolean {
  * Every PEM block in `text`, in order, each either decoded or with the reason it is broken
  * (no END line, a different END label, bad base64, empty). Text outside blocks is ignored.
  *
- * @throws RangeError when the text holds more than {@link MAX_PEM_BLOCKS} blocks
+ * @param what names the text in errors, e.g. the file it came from
+ * @throws CertsyncError `bad-input` naming `what` when the text holds more than
+ *   {@link MAX_PEM_BLOCKS} blocks
  */
-export function decodePem(text: string): PemBlock[] {
+export function decodePem(text: string, what = 'PEM text'): PemBlock[] {
   const lines = text.split(/\r?\n/);
   const blocks: PemBlock[] = [];
   let i = 0;
@@ -53,7 +56,7 @@ export function decodePem(text: string): PemBlock[] {
     const label = begin[1] ?? '';
     const index = blocks.length + 1;
     if (index > MAX_PEM_BLOCKS) {
-      throw new RangeError(`expected at most ${MAX_PEM_BLOCKS} PEM blocks, got more`);
+      throw new CertsyncError('bad-input', `${what}: more than ${MAX_PEM_BLOCKS} PEM blocks`);
     }
     const line = i + 1;
     const body: string[] = [];
