@@ -90,6 +90,39 @@ export function budgetOf(text: string): Budget {
   };
 }
 
+/** Options that take a value, and flags. */
+const WITH_VALUE = ['--budget', '--seed', '--json', '--only', '--part', '--result'];
+const FLAGS = ['--quick'];
+
+function checkArgs(args: readonly string[]): void {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (WITH_VALUE.includes(a)) {
+      if (args[i + 1] === undefined) throw new RangeError(`expected a value after ${a}, got none`);
+      i++;
+    } else if (!FLAGS.includes(a)) {
+      throw new RangeError(`expected one of ${[...WITH_VALUE, ...FLAGS].join(', ')}, got ${a}`);
+    }
+  }
+}
+
+/**
+ * The runner's arguments checked, and the budget they name: `--budget NAME`, or `--quick`
+ * (the CI run); quick by default.
+ *
+ * @throws RangeError for an option the runner does not know, a missing value, or both
+ *   `--quick` and another `--budget`
+ */
+export function budgetNameOf(args: readonly string[]): string {
+  checkArgs(args);
+  const at = args.indexOf('--budget');
+  const named = at >= 0 ? args[at + 1] : undefined;
+  if (args.includes('--quick') && named !== undefined && named !== 'quick') {
+    throw new RangeError(`expected --quick or --budget, got both (--budget ${named})`);
+  }
+  return named ?? 'quick';
+}
+
 /** One thing that went wrong, with the input that caused it when there is one. */
 export interface Failure {
   readonly target: string;

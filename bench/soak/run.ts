@@ -3,6 +3,7 @@
  *
  * Usage: npm run soak -- [--budget quick|full|tiny|<seconds>] [--seed N] [--json out.json]
  *        [--only part,part]
+ *        `--quick` (the CI run) is `--budget quick`, which is also the default.
  *
  * Each part runs in its own process (`--part NAME`, started by this runner), under a
  * watchdog, so that a hang or a crash in one part is reported as that part's failure and
@@ -15,7 +16,14 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { budgetOf, emptyResult, soakOut, type PartContext, type PartResult } from './part.ts';
+import {
+  budgetNameOf,
+  budgetOf,
+  emptyResult,
+  soakOut,
+  type PartContext,
+  type PartResult,
+} from './part.ts';
 import { MemorySampler, Watchdog } from './watchdog.ts';
 
 type PartRun = (ctx: PartContext) => Promise<PartResult>;
@@ -148,7 +156,7 @@ function table(results: readonly PartResult[]): string {
 }
 
 async function main(args: readonly string[]): Promise<number> {
-  const budget = option(args, '--budget') ?? 'quick';
+  const budget = budgetNameOf(args);
   const seed = Number(option(args, '--seed') ?? '1');
   if (!Number.isSafeInteger(seed)) throw new RangeError(`expected an integer seed, got ${seed}`);
   budgetOf(budget);

@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { CertsyncError } from '../../protocol/errors.ts';
 import { makeMutator, runFuzz } from './fuzz-harness.ts';
-import { budgetOf, type PartResult } from './part.ts';
+import { budgetNameOf, budgetOf, type PartResult } from './part.ts';
 import { MemorySampler } from './watchdog.ts';
 import { seededRandom } from '../../transports/model/seeded-random.ts';
 
@@ -155,6 +155,12 @@ test('mutations are the same for the same seed, and budgets reject what they do 
   assert.deepEqual(run(9), run(9));
   assert.notDeepEqual(run(9), run(10));
   assert.equal(budgetOf('full').fuzzInputs, 1_000_000);
+  assert.equal(budgetNameOf(['--quick']), 'quick');
+  assert.equal(budgetNameOf([]), 'quick');
+  assert.equal(budgetNameOf(['--budget', 'full', '--json', 'x.json']), 'full');
+  assert.throws(() => budgetNameOf(['--quik']), /expected one of .*got --quik/);
+  assert.throws(() => budgetNameOf(['--quick', '--budget', 'full']), RangeError);
+  assert.throws(() => budgetNameOf(['--budget']), RangeError);
   assert.equal(budgetOf('30').fuzzSeconds, 30);
   assert.throws(() => budgetOf('forever'), RangeError);
 });
