@@ -58,14 +58,53 @@ function parseEntity(text: string): Entity {
   return { headers, body };
 }
 
+/** `text` cut at every `;` outside a quoted string (RFC 2045 5.1), in one pass. */
+function splitParameters(text: string): string[] {
+  const out: string[] = [];
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted && c === '\\') i++;
+    else if (c === '"') quoted = !quoted;
+    else if (c === ';' && !quoted) {
+      out.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  out.push(text.slice(start));
+  return out;
+}
+
+/** A parameter value: a quoted string without its quotes and escapes, or a token. */
+function parameterValue(text: string): string {
+  if (!text.startsWith('"')) return text.split(/[\s;]/, 1)[0] ?? '';
+  let out = '';
+  for (let i = 1; i < text.length; i++) {
+    const c = text[i] as string;
+    if (c === '"') break;
+    out += c === '\\' && i + 1 < text.length ? (text[++i] as string) : c;
+  }
+  return out;
+}
+
+/**
+ * The type and parameters of an entity's Content-Type. Read in one pass per parameter: a
+ * global regular expression over the parameters takes quadratic time on a long header of
+ * one word, which a crafted mail can make megabytes long.
+ */
 function contentType(entity: Entity): ContentType {
   const raw = entity.headers.get('content-type') ?? 'text/plain';
-  const [type = '', ...rest] = raw.split(';');
+  const [type = '', ...rest] = splitParameters(raw);
   const params = new Map<string, string>();
-  const paramText = rest.join(';');
-  for (const m of paramText.matchAll(/([\w.-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]+))/g)) {
-    const key = (m[1] ?? '').toLowerCase();
-    params.set(key, m[2] !== undefined ? m[2].replace(/\\(.)/g, '$1') : (m[3] ?? ''));
+  for (const part of rest) {
+    const eq = part.indexOf('=');
+    const key = part
+      .slice(0, eq < 0 ? 0 : eq)
+      .trim()
+      .toLowerCase();
+    if (!/^[\w.-]+$/.test(key)) continue;
+    params.set(key, parameterValue(part.slice(eq + 1).trim()));
   }
   return { type: type.trim().toLowerCase(), params };
 }
