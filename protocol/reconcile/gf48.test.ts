@@ -68,6 +68,14 @@ test('the field polynomial x^48 + x^5 + x^3 + x^2 + 1 is irreducible (Rabin test
   assert.notEqual(squareTimes(2, 16), 2);
 });
 
+test('the spec field vectors', () => {
+  assert.equal(mul(2 ** 47, 2), 0x2d);
+  assert.equal(mul(0x123456789abc, 0xfedcba987654), 0xc4b090185804);
+  assert.equal(square(FIELD_ORDER - 1), 0x555555555419);
+  assert.equal(inverse(2), 0x800000000016);
+  assert.equal(inverse(0x123456789abc), 0x38f353dfd714);
+});
+
 test('mul agrees with shift-and-add multiplication modulo P', () => {
   fc.assert(
     fc.property(element, element, (a, b) => {

@@ -50,17 +50,26 @@ function twoSets(diff: fc.Arbitrary<number>) {
   );
 }
 
-test('the spec test vector: keys 1, 0x000001000002, 0xfedcba987654 at t = 4', () => {
+test('the spec test vectors: three keys at t = 4, one key at t = 2, and two keys at t = 1', () => {
   const keys = [0xfedcba987654, 1, 0x000001000002];
   const bytes = encodeSyndromes(syndromesOf(keys, 4));
   assert.equal(
     Buffer.from(bytes).toString('hex'),
     'fedcbb987657' + '531a7a549f5d' + 'f0e05bdd5f28' + '083adb23ee1c',
   );
-  assert.deepEqual(
-    decodeDifference(decodeSyndromeBytes(bytes)),
-    [1, 0x000001000002, 0xfedcba987654],
+  const syndromes = decodeSyndromeBytes(bytes);
+  assert.deepEqual(decodeDifference(syndromes), [1, 0x000001000002, 0xfedcba987654]);
+  assert.deepEqual(decodeDifference(syndromes, 3), [1, 0x000001000002, 0xfedcba987654]);
+  assert.equal(decodeDifference(syndromes, 2), null);
+  const top = encodeSyndromes(syndromesOf([MAX_KEY], 2));
+  assert.equal(Buffer.from(top).toString('hex'), 'ffffffffffff' + '333333332e47');
+  // Two keys in a sketch of capacity 1 look like their XOR: the hazard of section 7.
+  assert.equal(
+    Buffer.from(encodeSyndromes(syndromesOf([1, 2], 1))).toString('hex'),
+    '000000000003',
   );
+  assert.deepEqual(decodeDifference([3], 1), [3]);
+  assert.equal(decodeDifference([3], 0), null);
 });
 
 test('gamma = x^43 is a normal element: its 48 conjugates are independent over GF(2)', () => {
