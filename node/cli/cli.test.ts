@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
@@ -285,6 +285,18 @@ describe('certsync CLI', () => {
     assert.equal(extra, undefined, 'one line');
     assert.equal(JSON.parse(errorLine ?? '').error.code, 'bad-input');
 
+    const folder = join(tmp.dir, 'a-folder.pem');
+    mkdirSync(folder, { recursive: true });
+    assertError(
+      await certsync(['import', folder, ...s]),
+      'bad-input',
+      `${folder}: a folder, not a file; nothing imported`,
+    );
+    assertError(
+      await certsync(['contacts', 'import', folder, ...s]),
+      'bad-input',
+      `${folder}: a folder, not a file`,
+    );
     const missing = join(tmp.dir, 'nowhere', 'store.sqlite');
     assertError(
       await certsync(['list', '--store', missing]),

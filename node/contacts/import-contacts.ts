@@ -3,6 +3,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { CertsyncError } from '../../protocol/errors.ts';
+import { fileReadReason } from '../import/index.ts';
 import type { Store } from '../store/index.ts';
 import { MAX_VCARD_BYTES, parseVCards, type VCardContact } from './vcard.ts';
 
@@ -38,9 +39,7 @@ export async function importContacts(
       text = bytes.toString('utf8');
     } catch (error) {
       if (error instanceof CertsyncError) throw error;
-      const reason =
-        (error as { code?: string }).code === 'ENOENT' ? 'no such file' : String(error);
-      throw new CertsyncError('bad-input', `${path}: ${reason}`, { cause: error });
+      throw new CertsyncError('bad-input', `${path}: ${fileReadReason(error)}`, { cause: error });
     }
     const parsed = parseVCards(text, path);
     contacts.push(...parsed.contacts);

@@ -7,6 +7,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { CertificateRecord, CrlRecord, Store } from '../store/index.ts';
+import { fileReadReason } from './file-errors.ts';
 import {
   MAX_IMPORT_FILE_BYTES,
   readCertificateFile,
@@ -62,8 +63,8 @@ async function readOne(path: string): Promise<FileContents> {
     const bytes = await readFile(path);
     return readCertificateFile(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), path);
   } catch (error) {
-    const reason = (error as { code?: string }).code === 'ENOENT' ? 'no such file' : String(error);
-    const problem: ImportProblem = { item: path, code: 'bad-input', message: `${path}: ${reason}` };
+    const message = `${path}: ${fileReadReason(error)}`;
+    const problem: ImportProblem = { item: path, code: 'bad-input', message };
     return {
       file: path,
       format: undefined,

@@ -2,6 +2,7 @@
  * Getting certificates and CRLs into and out of a store.
  */
 export { EXPORT_FORMATS, exportItems, type ExportFormat } from './export.ts';
+export { fileReadReason } from './file-errors.ts';
 export {
   importFiles,
   type FileSummary,

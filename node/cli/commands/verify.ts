@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CertsyncError, exitStatusFor } from '../../../protocol/errors.ts';
-import { readCertificateFile } from '../../import/index.ts';
+import { fileReadReason, readCertificateFile } from '../../import/index.ts';
 import { httpRevocationFetcher, validate } from '../../validate/index.ts';
 import { stringOption, stringsOption } from '../arguments.ts';
 import { UsageError, type Command, type CommandContext } from '../command.ts';
@@ -30,9 +30,7 @@ function readAll(ctx: CommandContext, option: string) {
     try {
       bytes = new Uint8Array(readFileSync(resolve(ctx.cwd, file)));
     } catch (cause) {
-      const code = (cause as { code?: string }).code;
-      const reason = code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? String(cause)})`;
-      throw new CertsyncError('bad-input', `${label}${file}: ${reason}`, { cause });
+      throw new CertsyncError('bad-input', `${label}${file}: ${fileReadReason(cause)}`, { cause });
     }
     const contents = readCertificateFile(bytes, file);
     const [problem] = contents.problems;
