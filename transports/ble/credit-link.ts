@@ -1,6 +1,11 @@
 /**
- * A {@link Link} over a pair of unacknowledged GATT characteristics: frames cut into
- * chunks that fit one ATT packet, paced by credits (see gatt-service.ts for the format).
+ * A {@link Link} over a pair of unacknowledged GATT characteristics: frames laid end to end
+ * in one byte stream per direction, cut into chunks that fit one ATT packet, paced by
+ * credits (see gatt-service.ts for the format).
+ *
+ * Each chunk is filled when the radio stack is ready to take it, with whatever frames are
+ * queued by then: frames sent back to back share packets, and a lone frame leaves in the
+ * next chunk without waiting for company.
  *
  * The radio side is a {@link ChunkPort} supplied by the bleno or noble adapter, or by an
  * in-memory pipe in tests. This module does no I/O of its own and keeps time only through
@@ -23,11 +28,11 @@ import { LinkError, silentLogger, type Link, type LinkErrorCode, type Logger } f
 import {
   CHUNK_VERSION,
   ChunkFormatError,
+  DATA_HEADER_BYTES,
   decodeChunk,
   encodeChunk,
-  fragmentFrame,
+  FramePacker,
   Reassembler,
-  START_HEADER_BYTES,
   type Chunk,
 } from './gatt-service.ts';
 
@@ -100,6 +105,7 @@ export class CreditLink implements Link {
   readonly #inbox: FrameInbox;
   readonly #sendQueue: SendQueue;
   readonly #reassembler: Reassembler;
+  readonly #packer = new FramePacker();
   readonly #settleReady: { resolve(): void; reject(e: LinkError): void };
   readonly #closed: Promise<void>;
   readonly #settleClosed: () => void;
@@ -117,7 +123,6 @@ export class CreditLink implements Link {
   #owed = 0;
   #grantPending = 0;
   #helloPending = true;
-  #current: Chunk[] = [];
   #pumping = false;
   /** The peer closed and then the connection went away: only queued frames remain. */
   #portGone = false;
@@ -127,7 +132,7 @@ export class CreditLink implements Link {
   #lastSent: number;
   #pingPending = false;
 
-  /** @throws RangeError for a bad option or a port whose chunks cannot hold a START */
+  /** @throws RangeError for a bad option or a port whose chunks hold no stream byte */
   constructor(port: ChunkPort, options: CreditLinkOptions = {}) {
     const positive = (name: string, v: number, max = 0xffffffff) => {
       if (!Number.isInteger(v) || v < 1 || v > max) {
@@ -142,7 +147,11 @@ export class CreditLink implements Link {
       'sendBufferBytes',
       options.sendBufferBytes ?? 2 * this.maxFrameSize,
     );
-    positive('chunkSize', port.chunkSize - START_HEADER_BYTES);
+    if (!Number.isInteger(port.chunkSize) || port.chunkSize <= DATA_HEADER_BYTES) {
+      throw new RangeError(
+        `expected port.chunkSize an integer > ${DATA_HEADER_BYTES}, got ${port.chunkSize}`,
+      );
+    }
     this.#closeTimeoutMs = options.closeTimeoutMs ?? 10_000;
     this.#keepaliveMs = positive('keepaliveMs', options.keepaliveMs ?? 2000);
     this.#idleTimeoutMs = options.idleTimeoutMs ?? 10_000;
@@ -279,18 +288,18 @@ export class CreditLink implements Link {
         this.#peerClosed = true;
         this.#inbox.end();
         this.#sendQueue.fail(new LinkError('link-closed', 'the peer closed the link'), true);
-        this.#current = [];
+        this.#packer.drop();
         if (this.#state === 'closing' && this.#closeSent) this.#finish();
         else this.#pump();
         return;
 
-      default: {
+      case 'data': {
         if (this.#granted === 0) throw new ChunkFormatError('peer sent beyond its credits');
         this.#granted--;
-        const frame = this.#reassembler.push(chunk);
+        const frames = this.#reassembler.push(chunk.payload);
         if (this.#state !== 'open') return;
         this.#owed++;
-        if (frame) this.#inbox.push(frame);
+        for (const frame of frames) this.#inbox.push(frame);
         this.#maybeGrant();
       }
     }
@@ -338,15 +347,17 @@ export class CreditLink implements Link {
       return { kind: 'credit', seq, credits: 0 };
     }
     if (!this.#peerClosed && this.#peerHello) {
-      if (this.#current.length === 0) {
-        const frame = this.#sendQueue.take();
-        if (frame) this.#current = fragmentFrame(frame, this.#port.chunkSize, 0).reverse();
+      const pending = this.#packer.midFrame || this.#sendQueue.length > 0;
+      if (pending && this.#credits > 0) {
+        // Filled now, from what is queued now: no waiting for more frames.
+        const room = this.chunkSize - DATA_HEADER_BYTES;
+        const payload = this.#packer.fill(room, () => this.#sendQueue.take());
+        if (payload) {
+          this.#credits--;
+          return { kind: 'data', seq, payload };
+        }
       }
-      if (this.#current.length > 0 && this.#credits > 0) {
-        this.#credits--;
-        return { ...this.#current.pop()!, seq };
-      }
-      if (this.#current.length > 0 || this.#sendQueue.length > 0) return undefined;
+      if (pending) return undefined;
     }
     const closing = this.#state === 'closing' || (this.#peerClosed && this.#state === 'open');
     if (closing && !this.#closeSent) {

@@ -2,41 +2,53 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import {
-  chunkCount,
   ChunkFormatError,
   chunkSizeForMtu,
   decodeChunk,
   encodeChunk,
+  encodeLength,
+  FramePacker,
   fragmentFrame,
+  packFrames,
   Reassembler,
   type Chunk,
 } from './gatt-service.ts';
 
+const seqArb = fc.integer({ min: 0, max: 255 });
 const chunkArb: fc.Arbitrary<Chunk> = fc.oneof(
   fc.record({
     kind: fc.constant('hello' as const),
-    seq: fc.integer({ min: 0, max: 255 }),
+    seq: seqArb,
     version: fc.integer({ min: 0, max: 255 }),
     credits: fc.integer({ min: 0, max: 0xffff }),
   }),
   fc.record({
     kind: fc.constant('credit' as const),
-    seq: fc.integer({ min: 0, max: 255 }),
+    seq: seqArb,
     credits: fc.integer({ min: 0, max: 0xffff }),
   }),
-  fc.record({ kind: fc.constant('close' as const), seq: fc.integer({ min: 0, max: 255 }) }),
+  fc.record({ kind: fc.constant('close' as const), seq: seqArb }),
   fc.record({
-    kind: fc.constant('start' as const),
-    seq: fc.integer({ min: 0, max: 255 }),
-    length: fc.nat(),
-    payload: fc.uint8Array({ maxLength: 300 }),
-  }),
-  fc.record({
-    kind: fc.constant('more' as const),
-    seq: fc.integer({ min: 0, max: 255 }),
-    payload: fc.uint8Array({ maxLength: 300 }),
+    kind: fc.constant('data' as const),
+    seq: seqArb,
+    payload: fc.uint8Array({ minLength: 1, maxLength: 300 }),
   }),
 );
+
+const bytesOf = (chunks: Chunk[]) => chunks.map((c) => [...encodeChunk(c)]);
+const hex = (s: string) => Uint8Array.from(s.split(' ').map((h) => parseInt(h, 16)));
+
+/** Feeds chunks to a reassembler; returns the frames each chunk completed. */
+function reassemble(chunks: Chunk[], maxFrameSize: number, firstSeq = 0): Uint8Array[][] {
+  const reassembler = new Reassembler(maxFrameSize);
+  for (let i = 0; i < firstSeq; i++) reassembler.checkSeq(i);
+  return chunks.map((chunk) => {
+    const decoded = decodeChunk(encodeChunk(chunk));
+    reassembler.checkSeq(decoded.seq);
+    assert.equal(decoded.kind, 'data');
+    return reassembler.push(decoded.kind === 'data' ? decoded.payload : new Uint8Array(0));
+  });
+}
 
 describe('chunk codec', () => {
   it('decode inverts encode for every chunk kind', () => {
@@ -47,16 +59,30 @@ describe('chunk codec', () => {
     );
   });
 
-  it('refuses unknown kinds and chunks of the wrong length', () => {
-    const bad = [[], [0x53], [0x53, 0, 0, 0], [0x48, 0, 1, 0], [0x43, 0, 0], [0x45, 0, 0], [9, 0]];
+  it('refuses unknown kinds, version 1 chunks and chunks of the wrong length', () => {
+    const bad = [
+      [],
+      [0x44],
+      [0x44, 0],
+      [0x48, 0, 1, 0],
+      [0x43, 0, 0],
+      [0x45, 0, 0],
+      [9, 0],
+      // Version 1 START and MORE chunks are not chunks of this format.
+      [0x53, 0, 0, 0, 0, 1, 7],
+      [0x4d, 1, 7],
+    ];
     for (const bytes of bad) {
       assert.throws(() => decodeChunk(Uint8Array.from(bytes)), ChunkFormatError, `${bytes}`);
     }
   });
 
-  it('refuses fields out of range when encoding', () => {
+  it('refuses fields out of range and an empty DATA chunk when encoding', () => {
     assert.throws(() => encodeChunk({ kind: 'close', seq: 256 }), RangeError);
     assert.throws(() => encodeChunk({ kind: 'credit', seq: 0, credits: 0x10000 }), RangeError);
+    assert.throws(() => encodeChunk({ kind: 'data', seq: 0, payload: new Uint8Array(0) }), {
+      name: 'RangeError',
+    });
   });
 
   it('gives ATT_MTU - 3 bytes per chunk within the ATT limits', () => {
@@ -65,72 +91,140 @@ describe('chunk codec', () => {
     assert.throws(() => chunkSizeForMtu(22), RangeError);
     assert.throws(() => chunkSizeForMtu(518), RangeError);
   });
+
+  it('writes frame lengths as shortest-form unsigned LEB128', () => {
+    assert.deepEqual(encodeLength(0), hex('00'));
+    assert.deepEqual(encodeLength(127), hex('7f'));
+    assert.deepEqual(encodeLength(128), hex('80 01'));
+    assert.deepEqual(encodeLength(300), hex('ac 02'));
+    assert.deepEqual(encodeLength(65536), hex('80 80 04'));
+    assert.deepEqual(encodeLength(0xffffffff), hex('ff ff ff ff 0f'));
+    assert.throws(() => encodeLength(-1), RangeError);
+    assert.throws(() => encodeLength(2 ** 32), RangeError);
+  });
 });
 
-describe('fragmentation', () => {
-  it('reassembling the fragments of any frame gives the frame back, chunks within the MTU', () => {
+describe('packing frames into chunks', () => {
+  it('lays out the example of the format description byte for byte', () => {
+    const big = Uint8Array.from({ length: 300 }, (_, i) => i & 0xff);
+    const chunks = bytesOf(packFrames([hex('aa bb'), hex('cc'), big], 20, 7));
+    assert.deepEqual(chunks[0], [0x44, 7, 2, 0xaa, 0xbb, 1, 0xcc, 0xac, 2, ...big.subarray(0, 11)]);
+    assert.deepEqual(chunks[1], [0x44, 8, ...big.subarray(11, 29)]);
+    // 11 + 16 * 18 = 299 bytes of the big frame in the first 17 chunks, its last byte alone.
+    assert.equal(chunks.length, 18);
+    assert.deepEqual(chunks[17], [0x44, 24, big[299]]);
+  });
+
+  it('carries several small frames whole in one chunk', () => {
+    const frames = Array.from({ length: 10 }, (_, i) => new Uint8Array(20).fill(i));
+    const chunks = packFrames(frames, 244, 0);
+    assert.equal(chunks.length, 1, 'ten frames of 21 stream bytes fit one chunk of 242');
+    assert.equal(encodeChunk(chunks[0]!).length, 2 + 10 * 21);
+    assert.deepEqual(reassemble(chunks, 100), [frames]);
+  });
+
+  it('splits a frame across chunks and hands it over at the chunk with its last byte', () => {
+    const frames = [new Uint8Array(30).fill(1), new Uint8Array(5).fill(2), new Uint8Array(3)];
+    // Stream: 1 + 30, 1 + 5, 1 + 3 = 41 bytes in payloads of 18: 18, 18, 5.
+    const chunks = packFrames(frames, 20, 0);
+    assert.deepEqual(
+      chunks.map((c) => (c.kind === 'data' ? c.payload.length : -1)),
+      [18, 18, 5],
+    );
+    const got = reassemble(chunks, 100);
+    assert.deepEqual(got, [[], [frames[0]], [frames[1], frames[2]]]);
+  });
+
+  it('reads a length cut between two chunks', () => {
+    const frame = new Uint8Array(200).fill(9);
+    const reassembler = new Reassembler(1000);
+    assert.deepEqual(reassembler.push(Uint8Array.of(0x05, 1, 2, 3, 4, 5, 0xc8)), [
+      Uint8Array.of(1, 2, 3, 4, 5),
+    ]);
+    assert.equal(reassembler.midFrame, true, 'inside a length');
+    assert.deepEqual(reassembler.push(Uint8Array.of(0x01, ...frame)), [frame]);
+    assert.equal(reassembler.midFrame, false);
+  });
+
+  it('packs any frames into full chunks and gives them back in order, chunks within the MTU', () => {
     fc.assert(
       fc.property(
-        fc
-          .integer({ min: 0, max: 5000 })
-          .chain((n) => fc.uint8Array({ minLength: n, maxLength: n })),
+        fc.array(
+          fc
+            .integer({ min: 0, max: 700 })
+            .chain((n) => fc.uint8Array({ minLength: n, maxLength: n })),
+          { maxLength: 20 },
+        ),
         fc.integer({ min: 23, max: 517 }),
-        fc.integer({ min: 0, max: 255 }),
-        (frame, mtu, firstSeq) => {
+        seqArb,
+        (frames, mtu, firstSeq) => {
           const size = chunkSizeForMtu(mtu);
-          const chunks = fragmentFrame(frame, size, firstSeq);
-          assert.equal(chunks.length, chunkCount(frame.length, size));
-          const reassembler = new Reassembler(5000);
-          for (let i = 0; i < firstSeq; i++) reassembler.checkSeq(i);
-          let out: Uint8Array | undefined;
+          const chunks = packFrames(frames, size, firstSeq);
+          const stream = frames.reduce((s, f) => s + encodeLength(f.length).length + f.length, 0);
+          assert.equal(chunks.length, Math.ceil(stream / (size - 2)), 'no chunk left part empty');
           chunks.forEach((chunk, i) => {
-            const bytes = encodeChunk(chunk);
-            assert.ok(bytes.length <= size, `chunk of ${bytes.length} bytes over ${size}`);
-            const decoded = decodeChunk(bytes);
-            reassembler.checkSeq(decoded.seq);
-            out = reassembler.push(decoded);
-            assert.equal(out !== undefined, i === chunks.length - 1, `chunk ${i} completes`);
+            const length = encodeChunk(chunk).length;
+            assert.ok(length <= size, `chunk of ${length} bytes over ${size}`);
+            if (i < chunks.length - 1) assert.equal(length, size, `chunk ${i} is full`);
           });
-          assert.deepEqual(out, frame);
+          assert.deepEqual(reassemble(chunks, 700, firstSeq).flat(), frames);
         },
       ),
     );
   });
 
-  it('detects a lost chunk by its sequence number', () => {
-    const chunks = fragmentFrame(new Uint8Array(100), 20, 0);
-    const reassembler = new Reassembler(1000);
-    reassembler.checkSeq(chunks[0]!.seq);
-    reassembler.push(chunks[0]!);
-    assert.throws(() => reassembler.checkSeq(chunks[2]!.seq), /expected chunk 1, got 2/);
+  it('takes the next frame only when a payload has room for some of it', () => {
+    const packer = new FramePacker();
+    const queue = [new Uint8Array(10), new Uint8Array(10)];
+    let asked = 0;
+    const next = () => (asked++, queue.shift());
+    assert.equal(packer.fill(11, next)?.length, 11);
+    assert.equal(asked, 1, 'the first frame filled the payload exactly');
+    assert.equal(packer.midFrame, false);
+    assert.equal(packer.fill(5, next)?.length, 5);
+    assert.equal(packer.midFrame, true);
+    assert.equal(packer.fill(100, next)?.length, 6, 'what is queued, without waiting for more');
+    assert.equal(packer.fill(100, next), undefined);
   });
 
-  it('refuses frames over the limit, overlong frames and chunks out of place', () => {
-    const r = () => new Reassembler(100);
-    const start = (length: number, n: number): Chunk => ({
-      kind: 'start',
-      seq: 0,
-      length,
-      payload: new Uint8Array(n),
-    });
-    const more = (n: number): Chunk => ({ kind: 'more', seq: 0, payload: new Uint8Array(n) });
-    assert.throws(() => r().push(start(101, 0)), /over the limit of 100/);
-    assert.throws(() => r().push(more(1)), /never started/);
-    assert.throws(() => r().push(start(3, 4)), /longer than the 3 bytes/);
-    const open = r();
-    open.push(start(10, 4));
-    assert.equal(open.midFrame, true);
-    assert.throws(() => open.push(start(10, 4)), /started before the last one ended/);
-    const over = r();
-    over.push(start(10, 4));
-    assert.throws(() => over.push(more(7)), /longer than the 10 bytes/);
-    assert.throws(() => r().push({ kind: 'close', seq: 0 }), /expected a data chunk/);
-  });
-
-  it('carries an empty frame as one START chunk', () => {
+  it('carries an empty frame as its length byte alone', () => {
     const chunks = fragmentFrame(new Uint8Array(0), 20, 7);
-    assert.equal(chunks.length, 1);
-    const reassembler = new Reassembler(10);
-    assert.deepEqual(reassembler.push(decodeChunk(encodeChunk(chunks[0]!))), new Uint8Array(0));
+    assert.deepEqual(bytesOf(chunks), [[0x44, 7, 0]]);
+    assert.deepEqual(reassemble(chunks, 10, 7), [[new Uint8Array(0)]]);
+  });
+});
+
+describe('reassembly refusals', () => {
+  it('detects a lost chunk and a repeated chunk by the sequence number', () => {
+    const chunks = packFrames([new Uint8Array(100)], 20, 0);
+    const lost = new Reassembler(1000);
+    lost.checkSeq(chunks[0]!.seq);
+    assert.throws(() => lost.checkSeq(chunks[2]!.seq), /expected chunk 1, got 2/);
+    const repeated = new Reassembler(1000);
+    repeated.checkSeq(chunks[0]!.seq);
+    repeated.checkSeq(chunks[1]!.seq);
+    assert.throws(() => repeated.checkSeq(chunks[1]!.seq), /expected chunk 2, got 1/);
+  });
+
+  it('refuses a length over the limit as soon as it is read, before the bytes come', () => {
+    assert.throws(() => new Reassembler(100).push(Uint8Array.of(101)), /over the limit of 100/);
+    assert.throws(() => new Reassembler(300).push(hex('ad 02')), /frame of 301 bytes/);
+    const after = new Reassembler(100);
+    assert.throws(() => after.push(Uint8Array.of(1, 7, 0x80, 0x10)), /over the limit/);
+  });
+
+  it('refuses lengths not in shortest form, of more than 5 bytes, and empty payloads', () => {
+    assert.throws(() => new Reassembler(100).push(hex('81 00')), /shortest form/);
+    assert.throws(() => new Reassembler(2 ** 32 - 1).push(hex('ff ff ff ff ff')), /5 bytes/);
+    assert.throws(() => new Reassembler(100).push(new Uint8Array(0)), /no stream bytes/);
+  });
+
+  it('knows when the stream is inside a frame', () => {
+    const r = new Reassembler(100);
+    assert.equal(r.midFrame, false);
+    r.push(Uint8Array.of(10, 1, 2, 3));
+    assert.equal(r.midFrame, true);
+    assert.deepEqual(r.push(new Uint8Array(7)), [Uint8Array.of(1, 2, 3, 0, 0, 0, 0, 0, 0, 0)]);
+    assert.equal(r.midFrame, false);
   });
 });

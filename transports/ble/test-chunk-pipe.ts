@@ -2,9 +2,10 @@
  * Test helper: two {@link ChunkPort}s joined in memory, standing in for a GATT connection.
  *
  * Chunks arrive in order, one per macrotask, like packets from a controller. The pipe
- * counts the data chunks (START and MORE) written but not yet delivered in each direction,
- * so tests can check that credits bound every burst, and it can lose a chosen chunk or cut
- * the connection to check how the link fails.
+ * counts the DATA chunks written but not yet delivered in each direction, so tests can
+ * check that credits bound every burst, counts the DATA chunks and their bytes written, so
+ * tests can check how full the packets are, and it can lose a chosen chunk or cut the
+ * connection to check how the link fails.
  */
 import { ChunkKind } from './gatt-service.ts';
 import { CreditLink, type ChunkPort, type CreditLinkOptions } from './credit-link.ts';
@@ -21,6 +22,8 @@ class Lane {
   inFlightData = 0;
   maxInFlightData = 0;
   written = 0;
+  dataChunks = 0;
+  dataBytes = 0;
   scheduled = false;
 }
 
@@ -32,10 +35,17 @@ export interface ChunkPipe {
   attach(a: Receiver, b: Receiver): void;
   /** Drops the connection at once: queued chunks are lost, both ends see a disconnect. */
   cut(): void;
-  /** Most data chunks ever in flight from a to b, and from b to a. */
+  /** Most DATA chunks ever in flight from a to b, and from b to a. */
   maxInFlight(): { ab: number; ba: number };
+  /** DATA chunks a wrote so far, and their bytes, headers included. */
+  dataFromA(): { chunks: number; bytes: number };
   /** Loses the chunk with this index (0-based, counting every chunk a writes). */
   loseFromA(index: number): void;
+  /**
+   * Drops the connection when a writes the chunk with this index: the chunks before it
+   * arrive, that one and all later ones are lost, and both ends see a disconnect.
+   */
+  cutAtFromA(index: number): void;
 }
 
 /** Makes a pipe whose packets carry at most `chunkSize` bytes. */
@@ -45,6 +55,9 @@ export function chunkPipe(chunkSize: number): ChunkPipe {
   const receivers: { a?: Receiver; b?: Receiver } = {};
   let connected = true;
   let loseIndex = -1;
+  let cutIndex = -1;
+  /** Stands in the queue where the connection drops. */
+  const CUT = new Uint8Array(0);
 
   const disconnect = (reason: string) => {
     if (!connected) return;
@@ -61,7 +74,8 @@ export function chunkPipe(chunkSize: number): ChunkPipe {
     lane.scheduled = false;
     const bytes = lane.queue.shift();
     if (!bytes || !connected) return;
-    if (bytes[0] === ChunkKind.start || bytes[0] === ChunkKind.more) lane.inFlightData--;
+    if (bytes === CUT) return disconnect('cut inside the stream');
+    if (bytes[0] === ChunkKind.data) lane.inFlightData--;
     to()?.onChunk(bytes);
     schedule(lane, to);
   };
@@ -77,8 +91,18 @@ export function chunkPipe(chunkSize: number): ChunkPipe {
       if (!connected) throw new Error('not connected');
       if (chunk.length > chunkSize) throw new Error(`chunk of ${chunk.length} > ${chunkSize}`);
       const index = lane.written++;
+      const data = chunk[0] === ChunkKind.data;
+      if (data) {
+        lane.dataChunks++;
+        lane.dataBytes += chunk.length;
+      }
       if (isA && index === loseIndex) return;
-      if (chunk[0] === ChunkKind.start || chunk[0] === ChunkKind.more) {
+      if (isA && index === cutIndex) {
+        lane.queue.push(CUT);
+        schedule(lane, to);
+        return;
+      }
+      if (data) {
         lane.inFlightData++;
         lane.maxInFlightData = Math.max(lane.maxInFlightData, lane.inFlightData);
       }
@@ -106,8 +130,12 @@ export function chunkPipe(chunkSize: number): ChunkPipe {
     },
     cut: () => disconnect('cut'),
     maxInFlight: () => ({ ab: ab.maxInFlightData, ba: ba.maxInFlightData }),
+    dataFromA: () => ({ chunks: ab.dataChunks, bytes: ab.dataBytes }),
     loseFromA(index) {
       loseIndex = index;
+    },
+    cutAtFromA(index) {
+      cutIndex = index;
     },
   };
 }
