@@ -6,6 +6,11 @@
  * frames (as Bluetooth LE's does): a bit error costs the airtime of a resend, never a
  * damaged frame. To let bit errors reach certsync's own framing instead, run a framing
  * layer over the byte-line model (byte-line.ts).
+ *
+ * On a slot schedule each frame takes packets of its own, or, with `packing: 'stream'`
+ * (link-params.ts), the frames of a direction share packets as certsync's BLE chunks do:
+ * each packet is filled when the line is free for it, with the rest of the frame on the
+ * line and the frames queued at that moment.
  */
 import type { Clock } from '../clock.ts';
 import { checkFrame, FrameInbox, SendQueue } from '../frame-queues.ts';
@@ -35,6 +40,8 @@ export interface ModelStats {
   deliveredBytes: number;
   /** Transmissions repeated because a bit error hit them. */
   resends: number;
+  /** Packets sent in a slot schedule, both directions, resends included (0 without one). */
+  packets: number;
 }
 
 /** Two joined ends of a model link, and the controls a test or benchmark needs. */
@@ -47,6 +54,18 @@ export interface ModelLinkPair {
 }
 
 type Side = 'a' | 'b';
+
+/** One use of the line: a frame, a close, or (packing by stream) packets of the stream. */
+interface Transmission {
+  /** Frame bytes it puts on the line, counted towards `cutAtByte`. */
+  payload: number;
+  /** Bytes on the line, overhead included: its airtime without a slot schedule. */
+  lineBytes: number;
+  /** Packets it takes in a slot schedule. */
+  packets: number;
+  /** Frame bytes it hands over at its end, counted in the stats. */
+  delivers: number;
+}
 
 /** The shared medium: when each direction may next transmit. */
 class Medium {
@@ -82,7 +101,7 @@ export function createModelLinkPair(params: LinkParams, options: ModelOptions): 
   const errors = new BitErrorSource(ber, options.random ?? Math.random);
   const medium = new Medium(params);
   const clock = options.clock;
-  const stats: ModelStats = { deliveredBytes: 0, resends: 0 };
+  const stats: ModelStats = { deliveredBytes: 0, resends: 0, packets: 0 };
   let carried = 0;
   let broken = false;
 
@@ -95,37 +114,35 @@ export function createModelLinkPair(params: LinkParams, options: ModelOptions): 
     ends.b.fail(error);
   };
 
-  /** Schedules one frame's transmission; returns when the line is free again. */
-  const transmit = (from: Side, frame: Uint8Array | 'close', deliver: () => void): number => {
-    const bytes = (frame === 'close' ? 0 : frame.length) + params.frameOverheadBytes;
+  /** Schedules one transmission; returns when the line is free again. */
+  const transmit = (from: Side, t: Transmission, deliver: () => void): number => {
     const s = params.slots;
-    const packets = s ? Math.max(1, Math.ceil(bytes / s.payloadBytes)) : 1;
-    let attempts = packets;
+    let attempts = t.packets;
     if (ber > 0) {
       // A packet hit by a bit error is resent, in its next slot or as a whole frame.
-      const bits = s ? s.packetBits : bytes * params.bitsPerByte;
-      for (let i = 0; i < packets; i++) {
+      const bits = s ? s.packetBits : t.lineBytes * params.bitsPerByte;
+      for (let i = 0; i < t.packets; i++) {
         while (errors.errorsIn(bits).length > 0) {
           attempts += s ? 1 : 0;
           stats.resends++;
-          if (!s) medium.reserve(from, clock.now(), bytes, 1);
+          if (!s) medium.reserve(from, clock.now(), t.lineBytes, 1);
         }
       }
     }
-    const [start, end] = medium.reserve(from, clock.now(), bytes, attempts);
-    const payload = frame === 'close' ? 0 : frame.length;
+    if (s) stats.packets += attempts;
+    const [start, end] = medium.reserve(from, clock.now(), t.lineBytes, attempts);
     const cutAt = options.cutAtByte;
-    if (cutAt !== undefined && carried + payload > cutAt) {
-      const share = payload === 0 ? 0 : (cutAt - carried) / payload;
+    if (cutAt !== undefined && carried + t.payload > cutAt) {
+      const share = t.payload === 0 ? 0 : (cutAt - carried) / t.payload;
       clock.setTimer(breakLine, start + (end - start) * share - clock.now());
       carried = cutAt;
       return Number.POSITIVE_INFINITY;
     }
-    carried += payload;
+    carried += t.payload;
     clock.setTimer(
       () => {
         if (broken) return;
-        if (frame !== 'close') stats.deliveredBytes += frame.length;
+        stats.deliveredBytes += t.delivers;
         deliver();
       },
       end + params.latencyMs - clock.now(),
@@ -136,20 +153,31 @@ export function createModelLinkPair(params: LinkParams, options: ModelOptions): 
   const defaults = 4 * params.maxFrameSize;
   const sendBuffer = options.sendBufferBytes ?? defaults;
   const receiveBuffer = options.receiveBufferBytes ?? defaults;
-  ends.a = new ModelEnd('a', params.maxFrameSize, sendBuffer, receiveBuffer, clock, transmit);
-  ends.b = new ModelEnd('b', params.maxFrameSize, sendBuffer, receiveBuffer, clock, transmit);
+  const make = (side: Side) =>
+    new ModelEnd(side, params, sendBuffer, receiveBuffer, clock, transmit);
+  ends.a = make('a');
+  ends.b = make('b');
   ends.a.peer = ends.b;
   ends.b.peer = ends.a;
   return { a: ends.a, b: ends.b, cut: breakLine, stats: () => ({ ...stats }) };
 }
 
-type Transmit = (from: Side, frame: Uint8Array | 'close', deliver: () => void) => number;
+type Transmit = (from: Side, t: Transmission, deliver: () => void) => number;
 
 /** One end: its send queue, its inbox, and the transmitter that feeds the peer's inbox. */
 class ModelEnd implements Link {
   peer!: ModelEnd;
+  readonly maxFrameSize: number;
   readonly inbox: FrameInbox;
   readonly #queue: SendQueue;
+  readonly #overhead: number;
+  /** Bytes per packet in a slot schedule; undefined without one. */
+  readonly #packetBytes: number | undefined;
+  /** Bytes per packet when frames are packed into a stream; undefined otherwise. */
+  readonly #streamPacket: number | undefined;
+  /** Packing by stream: the frame whose bytes are partly on the line, and how many. */
+  #current: Uint8Array | undefined;
+  #currentSent = 0;
   #inFlight = 0;
   #busy = false;
   #closing = false;
@@ -158,12 +186,17 @@ class ModelEnd implements Link {
 
   constructor(
     readonly side: Side,
-    readonly maxFrameSize: number,
+    params: LinkParams,
     sendBuffer: number,
     readonly receiveBuffer: number,
     readonly clock: Clock,
     readonly transmit: Transmit,
   ) {
+    this.maxFrameSize = params.maxFrameSize;
+    this.#overhead = params.frameOverheadBytes;
+    const s = params.slots;
+    this.#streamPacket = s?.packing === 'stream' ? s.payloadBytes : undefined;
+    this.#packetBytes = s?.payloadBytes;
     this.#queue = new SendQueue(sendBuffer, () => this.pump());
     this.inbox = new FrameInbox(() => this.peer.pump());
   }
@@ -209,27 +242,108 @@ class ModelEnd implements Link {
       if (this.#closing && this.peer.inbox.done) this.#closeSent?.();
       return;
     }
-    const waiting = this.peer.inbox.bytes + this.#inFlight;
-    if (waiting > 0 && waiting >= this.peer.receiveBuffer) return;
-    const frame = this.#queue.take();
+    const stream = this.#streamPacket;
+    if (stream !== undefined) {
+      if (!this.#current) {
+        this.#current = this.#takeFrame();
+        this.#currentSent = 0;
+      }
+      if (this.#current) return this.#sendStream(stream);
+    }
+    const frame = stream === undefined ? this.#takeFrame() : undefined;
     if (frame) {
-      this.#inFlight += frame.length;
-      this.#startTransmission(frame, () => {
-        this.#inFlight -= frame.length;
-        this.peer.inbox.push(frame);
-      });
+      const lineBytes = frame.length + this.#overhead;
+      const packets = this.#packetsFor(lineBytes);
+      const t = { payload: frame.length, lineBytes, packets, delivers: frame.length };
+      this.#startTransmission(t, () => this.#deliver(frame));
     } else if (this.#closing && this.#queue.length === 0) {
       this.#busy = true;
-      this.transmit(this.side, 'close', () => {
+      const lineBytes = this.#overhead;
+      const t = { payload: 0, lineBytes, packets: this.#packetsFor(lineBytes), delivers: 0 };
+      this.transmit(this.side, t, () => {
         this.peer.peerClosed();
         this.#closeSent?.();
       });
     }
   }
 
-  #startTransmission(frame: Uint8Array, deliver: () => void): void {
+  /** The next frame to send, unless the peer's receive buffer is full. */
+  #takeFrame(): Uint8Array | undefined {
+    const waiting = this.peer.inbox.bytes + this.#inFlight;
+    if (waiting > 0 && waiting >= this.peer.receiveBuffer) return undefined;
+    const frame = this.#queue.take();
+    if (frame) this.#inFlight += frame.length;
+    return frame;
+  }
+
+  /** Packets a frame of `lineBytes` takes when it has packets of its own. */
+  #packetsFor(lineBytes: number): number {
+    const p = this.#packetBytes;
+    return p === undefined ? 1 : Math.max(1, Math.ceil(lineBytes / p));
+  }
+
+  #deliver(frame: Uint8Array): void {
+    this.#inFlight -= frame.length;
+    this.peer.inbox.push(frame);
+  }
+
+  /**
+   * Packing by stream: sends the packets that carry only the current frame, all at once;
+   * or, once what is left of it fits one packet, that packet topped up with the frames
+   * queued now (the last of which may only start in it).
+   */
+  #sendStream(packetBytes: number): void {
+    const frame = this.#current!;
+    const size = frame.length + this.#overhead;
+    const left = size - this.#currentSent;
+    // Frame bytes in stream bytes [from, to) of a frame: its overhead comes first.
+    const body = (f: Uint8Array, from: number, to: number) =>
+      Math.max(0, Math.min(to, f.length + this.#overhead) - Math.max(from, this.#overhead));
+    if (left > packetBytes) {
+      const packets = Math.floor(left / packetBytes);
+      const from = this.#currentSent;
+      const to = from + packets * packetBytes;
+      const ends = to === size;
+      this.#currentSent = to;
+      if (ends) this.#current = undefined;
+      const t = {
+        payload: body(frame, from, to),
+        lineBytes: to - from,
+        packets,
+        delivers: ends ? frame.length : 0,
+      };
+      this.#startTransmission(t, () => {
+        if (ends) this.#deliver(frame);
+      });
+      return;
+    }
+    const done = [frame];
+    let payload = body(frame, this.#currentSent, size);
+    let room = packetBytes - left;
+    this.#current = undefined;
+    while (room > 0) {
+      const next = this.#takeFrame();
+      if (!next) break;
+      const nextSize = next.length + this.#overhead;
+      if (nextSize <= room) {
+        done.push(next);
+        payload += next.length;
+        room -= nextSize;
+      } else {
+        this.#current = next;
+        this.#currentSent = room;
+        payload += body(next, 0, room);
+        room = 0;
+      }
+    }
+    const delivers = done.reduce((sum, f) => sum + f.length, 0);
+    const t = { payload, lineBytes: packetBytes - room, packets: 1, delivers };
+    this.#startTransmission(t, () => done.forEach((f) => this.#deliver(f)));
+  }
+
+  #startTransmission(t: Transmission, deliver: () => void): void {
     this.#busy = true;
-    const freeAt = this.transmit(this.side, frame, deliver);
+    const freeAt = this.transmit(this.side, t, deliver);
     if (freeAt === Number.POSITIVE_INFINITY) return;
     this.clock.setTimer(() => {
       this.#busy = false;

@@ -15,6 +15,17 @@ export interface SlotSchedule {
   payloadBytes: number;
   /** Bits on air per packet, counted for bit errors (header, payload, CRC). */
   packetBits: number;
+  /**
+   * How frames fill packets (default `frame`).
+   * - `frame`: each frame, with the link's frame overhead, takes whole packets of its own;
+   *   a frame of one byte costs a packet.
+   * - `stream`: the frames of one direction lie end to end in one byte stream that is cut
+   *   into packets, so one packet carries the end of a frame, whole frames and the start of
+   *   the next. Each packet is filled when its slot comes, with what is queued then: a lone
+   *   frame leaves in the next slot, never held back to fill a packet. This is how
+   *   certsync's BLE chunk format (transports/ble/gatt-service.ts) uses ATT packets.
+   */
+  packing?: 'frame' | 'stream';
 }
 
 /** What a link model needs to know about the link it imitates. */
@@ -51,6 +62,9 @@ export function checkLinkParams(params: LinkParams): LinkParams {
   const s = params.slots;
   if (s && !(s.intervalMs > 0 && s.packetsPerEvent >= 1 && s.packetMs > 0 && s.payloadBytes > 0)) {
     throw new RangeError(`expected a slot schedule with positive fields, got ${JSON.stringify(s)}`);
+  }
+  if (s && s.packing !== undefined && s.packing !== 'frame' && s.packing !== 'stream') {
+    throw new RangeError(`expected packing 'frame' or 'stream', got ${String(s.packing)}`);
   }
   if (s && s.packetsPerEvent * s.packetMs > s.intervalMs) {
     throw new RangeError(
