@@ -173,6 +173,10 @@ export class PeerSession {
   /** Transfers and deletes this session ran; a reconcile must come before them. */
   private transfers = 0;
   private counted = new Map<number, number>();
+  /** This store's change counter when the session read it (see recordSync). */
+  private readonly counterAtStart: number;
+  /** True once this side's reconcile finished. */
+  private reconcileFinished = false;
   /** When the peer's last frame arrived, for the idle limit. */
   private lastHeard = Date.now();
   private idleTimer: NodeJS.Timeout | undefined;
@@ -185,7 +189,9 @@ export class PeerSession {
     env: SessionEnv,
     options: PeerSessionOptions,
     peer: PeerInfo,
+    counterAtStart: number,
   ) {
+    this.counterAtStart = counterAtStart;
     this.secure = secure;
     this.state = state;
     this.env = env;
@@ -202,6 +208,8 @@ export class PeerSession {
     options: ConnectOptions | AcceptOptions,
     role: 'initiator' | 'responder',
   ): Promise<PeerSession> {
+    // Read before the store itself, so that no change the session did not see counts as seen.
+    const counterAtStart = options.store.sync.counter();
     const sessionStore = new SessionStore(options.store, 'peer', options.withhold);
     const env: SessionEnv = { store: sessionStore, reconciler: new Reconciler(sessionStore) };
     const frameLimit = Math.max(
@@ -264,15 +272,22 @@ export class PeerSession {
       throw asCertsyncError(error);
     }
     bounded.setDeadline(null);
-    const session = new PeerSession(secure, state, env, options, {
-      name: secure.peer.name,
-      calls: undefined,
-      certificates: 0,
-      crls: 0,
-      capacity: undefined,
-      free: undefined,
-      newlyPaired: secure.newlyPaired,
-    });
+    const session = new PeerSession(
+      secure,
+      state,
+      env,
+      options,
+      {
+        name: secure.peer.name,
+        calls: undefined,
+        certificates: 0,
+        crls: 0,
+        capacity: undefined,
+        free: undefined,
+        newlyPaired: secure.newlyPaired,
+      },
+      counterAtStart,
+    );
     const ready = session.waitFor((e) => e.kind === 'ready');
     session.feed({ kind: 'frame', now: Date.now(), frame: peerHello });
     void session.readLoop();
@@ -395,13 +410,20 @@ export class PeerSession {
     return (this.env.reconciler as Reconciler).report();
   }
 
-  /** Notes on the peer's row how far it has this store's changes (tombstone compaction). */
+  /**
+   * Notes on the peer's row how far it has this store's changes, for tombstone compaction:
+   * up to the counter when the session read the store, since the reconcile offered every
+   * change made until then. Called only once the peer is known to have taken them: the
+   * reconcile finished here and the session then ended by a goodbye the peer sent or
+   * answered (the peer handles frames in order, so it had applied everything this side sent
+   * before). A session cut after its reconcile records nothing; the next one does.
+   */
   private recordSync(): void {
     const peers = this.store.store.peers;
     const row = peers.get(this.peer.name);
     if (!row) return;
     peers.recordSync(this.peer.name, {
-      ackedCounter: this.store.store.sync.counter(),
+      ackedCounter: Math.max(row.ackedCounter, this.counterAtStart),
       remoteCounter: row.remoteCounter,
     });
   }
@@ -435,6 +457,10 @@ export class PeerSession {
   private feed(event: Parameters<typeof step>[1]): void {
     const r = step(this.state, event, this.env);
     this.state = r.state;
+    // A clean close on a frame is the peer's goodbye (its own or its answer to ours); on a
+    // tick it is our goodbye timing out, which proves nothing about the peer.
+    const confirmed = event.kind === 'frame';
+    if (confirmed && this.reconcileFinished && r.effects.some(isCleanClose)) this.recordSync();
     for (const frame of r.frames) {
       this.sending = this.sending.then(() => this.secure.send(frame));
     }
@@ -465,7 +491,7 @@ export class PeerSession {
         this.progress(e.transfer, e.kind === 'items-acked' ? 'sent' : 'received', e.results);
         break;
       case 'reconciled':
-        this.recordSync();
+        this.reconcileFinished = true;
         break;
       case 'validity-report':
         this.options.onValidityReport?.(e.report.results);
@@ -617,6 +643,10 @@ export class PeerSession {
   private async drain(): Promise<void> {
     await this.sending;
   }
+}
+
+function isCleanClose(e: Effect): boolean {
+  return e.kind === 'close' && e.error === null;
 }
 
 function asCertsyncError(error: unknown): CertsyncError {
