@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { patternFrame, rejectsWithLinkError, runLinkCompliance } from '../compliance.ts';
+import { VirtualClock } from '../model/virtual-clock.ts';
 import { CreditLink } from './credit-link.ts';
 import { CHUNK_VERSION, encodeChunk, packFrames } from './gatt-service.ts';
 import { chunkPipe, creditLinkPair } from './test-chunk-pipe.ts';
@@ -110,9 +111,10 @@ describe('credit-based flow control', () => {
   });
 
   it('an idle link whose peer is alive outlives the idle timeout by keepalives', async () => {
-    const timing = { keepaliveMs: 10, idleTimeoutMs: 60 };
-    const { a, b } = creditLinkPair(40, timing);
-    await new Promise((r) => setTimeout(r, 300));
+    // On virtual time, so a busy machine cannot stall the keepalives past the timeout.
+    const clock = new VirtualClock();
+    const { a, b } = creditLinkPair(40, { keepaliveMs: 10, idleTimeoutMs: 60, clock });
+    await new Promise((r) => clock.setTimer(() => r(undefined), 300));
     await a.send(Uint8Array.of(1, 2, 3));
     assert.deepEqual(await b.receive(), Uint8Array.of(1, 2, 3));
     await Promise.all([a.close(), b.close()]);
