@@ -174,6 +174,10 @@ export class BenchStore implements SyncStore {
     return this.index.cells(from, to);
   }
 
+  sketchSyndromes(t: number): Float64Array | null {
+    return this.index.syndromesUpTo(t);
+  }
+
   *items(): Iterable<StoredItem> {
     for (let r = 0; r < this.rows; r++) yield this.itemAt(r);
   }

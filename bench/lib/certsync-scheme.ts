@@ -112,7 +112,7 @@ export class CertsyncSide implements SchemeSide {
     return out.map((m) => ({
       frame: reconcileFrame(m),
       payload: m.type === 'entry',
-      stream: m.type === 'cells',
+      ...(m.type === 'cells' || m.type === 'syndromes' ? { stream: m.type } : {}),
     }));
   }
 }

@@ -134,15 +134,17 @@ interface Deep {
   readonly depth: number;
 }
 
-/** One side's depths: k + 1 on reading depth k; stream frames at the first one's depth. */
+/** One side's depths: k + 1 on reading depth k; a stream's frames at its first one's. */
 class StreamDepth {
-  private stream = 0;
+  private readonly streams = new Map<string, number>();
 
   /** Depth of a frame sent on reading a frame of depth `cause` (0: unprompted). */
   depthOf(out: Outgoing, cause: number): number {
-    if (!out.stream) return cause + 1;
-    if (this.stream === 0) this.stream = cause + 1;
-    return this.stream;
+    if (out.stream === undefined) return cause + 1;
+    const first = this.streams.get(out.stream);
+    if (first !== undefined) return first;
+    this.streams.set(out.stream, cause + 1);
+    return cause + 1;
   }
 
   tag(outs: readonly Outgoing[], cause: number): Deep[] {

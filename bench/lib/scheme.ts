@@ -12,11 +12,12 @@ export interface Outgoing {
   readonly frame: Uint8Array;
   readonly payload: boolean;
   /**
-   * True for a frame of the side's sketch stream: its content depends on the side's own
-   * store alone, and what let it go was flow control, not something the peer said. It
-   * counts at the depth of the side's first stream frame, not one past the frame read.
+   * Names the sketch stream the frame belongs to, if any: its content depends on the side's
+   * own store alone, and what let it go was flow control, not something the peer said. It
+   * counts at the depth of the side's first frame of that stream, not one past the frame
+   * read.
    */
-  readonly stream?: boolean;
+  readonly stream?: string;
 }
 
 /** One side of a scheme. */

@@ -89,6 +89,10 @@ export class SessionStore implements StoreView, SyncStore {
     return this.index.sketchCells(from, to);
   }
 
+  sketchSyndromes(t: number): Float64Array | null {
+    return this.index.sketchSyndromes(t);
+  }
+
   items(): Iterable<StoredItem> {
     return this.index.items();
   }

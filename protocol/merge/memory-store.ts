@@ -83,6 +83,10 @@ export class MemoryStore implements SyncStore {
     return this.index.cells(from, to);
   }
 
+  sketchSyndromes(t: number): Float64Array | null {
+    return this.index.syndromesUpTo(t);
+  }
+
   items(): Iterable<StoredItem> {
     return [...this.rows.values()].map((r) => r.item);
   }

@@ -4,8 +4,8 @@
  * of protocol/merge/memory-store.ts that property tests and benchmarks run.
  *
  * Implementers must: keep the item hash and sketch key of every entry with its row
- * (protocol/reconcile/item-hash.ts), keep the digest (tree leaves, estimator) and the
- * sketch prefix up to date on every write (protocol/reconcile/reconcile-index.ts does all
+ * (protocol/reconcile/item-hash.ts), keep the digest (tree leaves, estimator), the
+ * sketch prefix and the syndromes up to date on every write (protocol/reconcile/reconcile-index.ts does all
  * three), make `apply` atomic (an eviction and the insert it makes room for are
  * one write, so no reader ever sees more live entries than the capacity), and never evict
  * an entry that `mayEvict` refuses.
@@ -75,6 +75,12 @@ export interface SyncStore {
    * reconcile-index.ts keeps 4,096), so that a reconcile does not read the whole store.
    */
   sketchCells(from: number, to: number): Cells | null;
+  /**
+   * The store's first `t` syndromes (spec/reconcile.md, "Sketch syndromes"), or null when it
+   * does not keep that many: the reconciler then computes them from {@link items}. A store
+   * should keep the first 64 up to date on every write, as reconcile-index.ts does.
+   */
+  sketchSyndromes(t: number): Float64Array | null;
   /** Every entry version, live and deleted, in any order. */
   items(): Iterable<StoredItem>;
   /** The versions whose sketch key is `key` (almost always zero or one). */

@@ -13,6 +13,7 @@ import type { CborKey, CborValue } from '../wire/cbor.ts';
 import type { Entry, EntryKind } from '../merge/entry.ts';
 import { ESTIMATOR_BYTES } from './estimator.ts';
 import { CELL_BYTES } from './riblt.ts';
+import { MAX_CAPACITY, SYNDROME_BYTES } from './syndrome-sketch.ts';
 
 /** Type codes of reconciliation messages. */
 export const RECONCILE_CODES = Object.freeze({
@@ -21,6 +22,7 @@ export const RECONCILE_CODES = Object.freeze({
   entry: 18,
   want: 19,
   done: 20,
+  syndromes: 21,
 });
 
 /** Bytes of one key in a key list: 6 for sketch keys, 16 for item hashes ("wide"). */
@@ -38,6 +40,13 @@ export interface CellsMessage {
   readonly type: 'cells';
   readonly start: number;
   readonly cells: Uint8Array;
+}
+
+/** Syndromes [start, start + syndromes.length / 6) of the sender's set. */
+export interface SyndromesMessage {
+  readonly type: 'syndromes';
+  readonly start: number;
+  readonly syndromes: Uint8Array;
 }
 
 /** A run of the sender's keys (6 bytes each) or item hashes (16 bytes each, `wide`). */
@@ -68,7 +77,7 @@ export interface DoneMessage {
 
 /** Any reconciliation message. */
 export type ReconcileMessage =
-  CellsMessage | KeysMessage | EntryMessage | WantMessage | DoneMessage;
+  CellsMessage | SyndromesMessage | KeysMessage | EntryMessage | WantMessage | DoneMessage;
 
 type Payload = ReadonlyMap<CborKey, CborValue>;
 
@@ -130,6 +139,10 @@ export function encodeReconcileMessage(msg: ReconcileMessage): {
       p.set(0, msg.start);
       p.set(1, msg.cells);
       break;
+    case 'syndromes':
+      p.set(0, msg.start);
+      p.set(1, msg.syndromes);
+      break;
     case 'keys':
       p.set(0, msg.keys);
       p.set(1, msg.wide);
@@ -175,6 +188,14 @@ export function decodeReconcileMessage(code: number, p: Payload): ReconcileMessa
       if (cells.length % CELL_BYTES !== 0)
         bad(`cells length ${cells.length} is not a multiple of 8`);
       return { type: 'cells', start, cells };
+    }
+    case RECONCILE_CODES.syndromes: {
+      const start = uintField(p, 0, 'start');
+      const max = MAX_CAPACITY * SYNDROME_BYTES;
+      const syndromes = bytesField(p, 1, 'syndromes', SYNDROME_BYTES, max);
+      if (syndromes.length % SYNDROME_BYTES !== 0)
+        bad(`syndromes length ${syndromes.length} is not a multiple of 6`);
+      return { type: 'syndromes', start, syndromes };
     }
     case RECONCILE_CODES.keys: {
       const wide = boolField(p, 1, 'wide');

@@ -29,32 +29,35 @@ import {
   type ReconcileMessage,
   type StoreDigest,
 } from './messages.ts';
-import { cellsFromBytes, cellsToBytes, emptyCells, SketchEncoder, type Cells } from './riblt.ts';
 import {
-  IncrementalPeeler,
-  LOOKAHEAD_CHUNKS,
-  nextCheckpoint,
-  PeerCells,
-  streamSchedule,
-  type StreamSchedule,
-} from './sketch-stream.ts';
+  CellRun,
+  cellSchedule,
+  OwnKeys,
+  SYNDROME_CAP,
+  SyndromeRun,
+  syndromeSchedule,
+  type RunStep,
+} from './sketch-run.ts';
 
 /** Limits on the messages one reconcile sends. */
 export interface ReconcileOptions {
   /** Most cells in one `cells` message; default 480 (3,840 bytes, fits a 4 KiB frame). */
   readonly cellsPerMessage?: number;
+  /** Most syndromes in one `syndromes` message; default 64 (384 bytes). */
+  readonly syndromesPerMessage?: number;
   /** Most key bytes in one `keys` message; default 3,600. */
   readonly keyBytesPerMessage?: number;
 }
 
 /** How the difference was found. */
-export type ReconcileMode = 'equal' | 'sketch' | 'keys' | 'wide';
+export type ReconcileMode = 'equal' | 'syndromes' | 'sketch' | 'keys' | 'wide';
 
 /** What one side did, for the session, the user and the tests. */
 export interface ReconcileReport {
   readonly mode: ReconcileMode;
-  /** Checkpoints at which this side peeled (1 when the first decoded; 0 without a sketch). */
+  /** Checkpoints at which this side decoded or tried to (1 when the first decoded). */
   readonly checkpoints: number;
+  readonly syndromesSent: number;
   readonly cellsSent: number;
   /** Entries only this side held, and entries only the peer held, as decoded. */
   readonly localOnly: number;
@@ -87,16 +90,12 @@ export class Reconciler {
   private own: StoreDigest | null = null;
   private peer: StoreDigest | null = null;
   private role = 0;
-  private ownKeys: Float64Array | null = null;
-  private encoder: SketchEncoder | null = null;
-  private schedule: StreamSchedule | null = null;
-  /** Own cells sent so far, [0, ownSent), kept to XOR with the peer's. */
-  private ownCells: Cells = emptyCells(0);
-  private ownSent = 0;
-  private peerCells: PeerCells | null = null;
-  private readonly peeler = new IncrementalPeeler();
-  /** The checkpoint this side waits for: peer cells [0, checkpoint) decide it. */
-  private checkpoint = 0;
+  private readonly ownKeys: OwnKeys;
+  private readonly syndromesPerMessage: number;
+  private estimate = 0;
+  /** The syndrome run, then (if it reached its cap) the cell run; late units go to both. */
+  private syndromeRun: SyndromeRun | null = null;
+  private cellRun: CellRun | null = null;
   private peerList: Uint8Array[] = [];
   private peerListBytes = 0;
   /** Keys (or, wide, hex hashes) of the entries only this side holds, from the decode. */
@@ -105,6 +104,7 @@ export class Reconciler {
   private readonly rep: Mutable = {
     mode: 'equal',
     checkpoints: 0,
+    syndromesSent: 0,
     cellsSent: 0,
     localOnly: 0,
     remoteOnly: 0,
@@ -124,8 +124,13 @@ export class Reconciler {
   ) {
     this.cellsPerMessage = options.cellsPerMessage ?? 480;
     this.keyBytesPerMessage = options.keyBytesPerMessage ?? 3_600;
+    this.syndromesPerMessage = options.syndromesPerMessage ?? SYNDROME_CAP;
+    this.ownKeys = new OwnKeys(store);
     if (!Number.isInteger(this.cellsPerMessage) || this.cellsPerMessage < 1) {
       throw new RangeError(`expected cellsPerMessage >= 1, got ${this.cellsPerMessage}`);
+    }
+    if (!Number.isInteger(this.syndromesPerMessage) || this.syndromesPerMessage < 1) {
+      throw new RangeError(`expected syndromesPerMessage >= 1, got ${this.syndromesPerMessage}`);
     }
     if (!Number.isInteger(this.keyBytesPerMessage) || this.keyBytesPerMessage < 48) {
       throw new RangeError(`expected keyBytesPerMessage >= 48, got ${this.keyBytesPerMessage}`);
@@ -145,7 +150,14 @@ export class Reconciler {
 
   /** What this side did so far. */
   report(): ReconcileReport {
-    return { ...this.rep, evicted: [...this.rep.evicted], refused: [...this.rep.refused] };
+    return {
+      ...this.rep,
+      checkpoints: (this.syndromeRun?.checkpoints ?? 0) + (this.cellRun?.checkpoints ?? 0),
+      syndromesSent: this.syndromeRun?.sent ?? 0,
+      cellsSent: this.cellRun?.sent ?? 0,
+      evicted: [...this.rep.evicted],
+      refused: [...this.rep.refused],
+    };
   }
 
   /**
@@ -167,15 +179,26 @@ export class Reconciler {
       return [];
     }
     this.role = order < 0 ? 0 : 1;
-    const estimate = estimateDifference(own.estimator, peer.estimator);
-    const schedule = streamSchedule(estimate, own.count, peer.count);
-    if (schedule === null) return this.startList(false);
-    this.schedule = schedule;
-    this.peerCells = new PeerCells(schedule.cap);
-    this.checkpoint = schedule.first;
+    this.estimate = estimateDifference(own.estimator, peer.estimator);
     this.phase = 'sketch';
+    const small = syndromeSchedule(this.estimate, own.count, peer.count);
+    if (small !== null) {
+      this.rep.mode = 'syndromes';
+      this.syndromeRun = new SyndromeRun(small, this.syndromesPerMessage, this.store, this.ownKeys);
+      return this.syndromeRun.begin();
+    }
+    return this.startCells(this.estimate);
+  }
+
+  /** Starts the cell run for estimate `e`, or the key lists when those cost less. */
+  private startCells(e: number): ReconcileMessage[] {
+    const own = this.own as StoreDigest;
+    const peer = this.peer as StoreDigest;
+    const schedule = cellSchedule(e, own.count, peer.count);
+    if (schedule === null) return this.startList(false);
     this.rep.mode = 'sketch';
-    return this.sendThrough(this.lookahead());
+    this.cellRun = new CellRun(schedule, this.cellsPerMessage, this.store, this.ownKeys);
+    return this.cellRun.begin();
   }
 
   /**
@@ -188,7 +211,9 @@ export class Reconciler {
   receive(msg: ReconcileMessage): ReconcileMessage[] {
     switch (msg.type) {
       case 'cells':
-        return this.onCells(msg.start, msg.cells);
+        return this.onUnits(this.cellRun, 'cells', msg.start, msg.cells);
+      case 'syndromes':
+        return this.onUnits(this.syndromeRun, 'syndromes', msg.start, msg.syndromes);
       case 'keys':
         return this.onKeys(msg.keys, msg.wide, msg.last);
       case 'entry':
@@ -207,69 +232,26 @@ export class Reconciler {
     throw new CertsyncError('unexpected-message', `reconcile: ${what} in phase ${this.phase}`);
   }
 
-  /** Every own sketch key, read from the store on first use (key lists, long sketches). */
-  private keys(): Float64Array {
-    if (this.ownKeys === null) {
-      const keys: number[] = [];
-      for (const item of this.store.items()) keys.push(item.key);
-      this.ownKeys = Float64Array.from(keys);
+  private onUnits(
+    run: CellRun | SyndromeRun | null,
+    what: string,
+    start: number,
+    bytes: Uint8Array,
+  ): ReconcileMessage[] {
+    if (run === null) this.unexpected(what);
+    const step: RunStep = run.take(start, bytes);
+    switch (step.kind) {
+      case 'waiting':
+        return step.out;
+      case 'decoded':
+        return this.onKeyDifference(step.keys);
+      case 'exhausted':
+        // Syndromes that ran out mean a difference of at least the cap: cells take over.
+        if (run === this.syndromeRun && this.cellRun === null) {
+          return this.startCells(Math.max(this.estimate, SYNDROME_CAP));
+        }
+        return this.startList(false);
     }
-    return this.ownKeys;
-  }
-
-  /** Own cells [from, to): from the store's kept prefix, else coded from every own key. */
-  private ownCellsFor(from: number, to: number): Cells {
-    const kept = this.store.sketchCells(from, to);
-    if (kept !== null) return kept;
-    this.encoder ??= new SketchEncoder(this.keys());
-    if (this.encoder.coded < from) this.encoder.next(from);
-    return this.encoder.next(to);
-  }
-
-  /** How far this side's own cells run while it waits for the current checkpoint. */
-  private lookahead(): number {
-    const s = this.schedule as StreamSchedule;
-    return Math.min(s.cap, this.checkpoint + LOOKAHEAD_CHUNKS * s.chunk);
-  }
-
-  /** Sends own cells [ownSent, end) and keeps them for the XOR with the peer's. */
-  private sendThrough(end: number): ReconcileMessage[] {
-    const from = this.ownSent;
-    if (end <= from) return [];
-    const fresh = this.ownCellsFor(from, end);
-    this.ownCells = appendCells(this.ownCells, from, fresh);
-    this.ownSent = end;
-    this.rep.cellsSent += end - from;
-    const out: ReconcileMessage[] = [];
-    for (let s = 0; s < end - from; s += this.cellsPerMessage) {
-      const part = sliceCells(fresh, s, Math.min(end - from, s + this.cellsPerMessage));
-      out.push({ type: 'cells', start: from + s, cells: cellsToBytes(part) });
-    }
-    return out;
-  }
-
-  private onCells(start: number, bytes: Uint8Array): ReconcileMessage[] {
-    const peer = this.peerCells;
-    if (peer === null) this.unexpected('cells');
-    peer.add(start, cellsFromBytes(bytes));
-    // After the decode the peer's cells still due are its lookahead: taken, not used.
-    if (this.phase !== 'sketch') return [];
-    const s = this.schedule as StreamSchedule;
-    const out: ReconcileMessage[] = [];
-    while (this.phase === 'sketch' && peer.count >= this.checkpoint) {
-      const from = this.peeler.size;
-      this.peeler.extend(peer.xorWith(sliceCells(this.ownCells, from, this.checkpoint), from));
-      this.rep.checkpoints += 1;
-      if (this.peeler.decoded) {
-        out.push(...this.onKeyDifference(this.peeler.recovered()));
-      } else if (this.checkpoint === s.cap) {
-        out.push(...this.startList(false));
-      } else {
-        this.checkpoint = nextCheckpoint(s, this.checkpoint);
-        out.push(...this.sendThrough(this.lookahead()));
-      }
-    }
-    return out;
   }
 
   private startList(wide: boolean): ReconcileMessage[] {
@@ -312,7 +294,7 @@ export class Reconciler {
       const peerKeys: number[] = [];
       for (let o = 0; o < theirs.length; o += KEY_BYTES) peerKeys.push(readKey(theirs, o));
       const counts = new Map<number, number>();
-      for (const k of this.keys()) counts.set(k, (counts.get(k) ?? 0) + 1);
+      for (const k of this.ownKeys.get()) counts.set(k, (counts.get(k) ?? 0) + 1);
       for (const k of peerKeys) counts.set(k, (counts.get(k) ?? 0) - 1);
       const diff: number[] = [];
       for (const [k, c] of counts) if (c !== 0) diff.push(k);
@@ -439,26 +421,6 @@ export class Reconciler {
       this.phase = 'finished';
     }
   }
-}
-
-/** `a` with `b` written at `at`, grown (doubling) when it is too short. */
-function appendCells(a: Cells, at: number, b: Cells): Cells {
-  const need = at + b.hi.length;
-  let out = a;
-  if (need > a.hi.length) {
-    out = emptyCells(Math.max(need, 2 * a.hi.length));
-    out.hi.set(a.hi);
-    out.lo.set(a.lo);
-    out.chk.set(a.chk);
-  }
-  out.hi.set(b.hi, at);
-  out.lo.set(b.lo, at);
-  out.chk.set(b.chk, at);
-  return out;
-}
-
-function sliceCells(c: Cells, from: number, to: number): Cells {
-  return { hi: c.hi.slice(from, to), lo: c.lo.slice(from, to), chk: c.chk.slice(from, to) };
 }
 
 function writeKey(out: Uint8Array, o: number, key: number): void {

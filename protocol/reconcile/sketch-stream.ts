@@ -1,53 +1,13 @@
 /**
- * The sketch stream of one side (spec/reconcile.md, "Sketch stream"): which of its own cells
- * it sends when, and the incremental peeling of the difference cells as the peer's arrive.
- *
- * Both sides derive the same schedule from values both hold (the estimate from the two
- * estimators and the two record counts): checkpoints b0 = ceil(6 e / 5) + 2, then every C =
- * max(2, ceil(b0 / 16)) cells, up to the cap, the last cell count at which a sketch still
- * costs less than the key lists. At each checkpoint a side XORs the peer's cells into its
- * own and peels what is new; since both hold the same difference cells and peel them in the
- * same order, both decode at the same checkpoint, without a message about it. A side keeps
- * its own cells two chunks ahead of the checkpoint it waits for, so the peer is never left
- * waiting at a checkpoint, and stops when it decodes; a side sends no more than two chunks
- * past the point where the difference decoded.
+ * The receiving half of a cell run (spec/reconcile.md, "Sketch cells" and "Procedure"): the
+ * peer's cells as they arrive, and the difference cells (own XOR peer) peeled as they grow,
+ * checkpoint by checkpoint. Both sides hold the same difference cells and peel them in the
+ * same order, so both decode at the same checkpoint.
  */
 
 import { CertsyncError } from '../errors.ts';
 import { keyCheck } from './item-hash.ts';
 import { emptyCells, IndexWalk, keyHitsIndex, type Cells } from './riblt.ts';
-
-/** Chunks a side keeps its own cells ahead of the checkpoint it waits for. */
-export const LOOKAHEAD_CHUNKS = 2;
-
-/** The checkpoints of one reconcile: first, the step after it, and the cap. */
-export interface StreamSchedule {
-  readonly first: number;
-  readonly chunk: number;
-  readonly cap: number;
-}
-
-/**
- * The schedule for estimate `estimate` between stores of `countA` and `countB` records, or
- * null when even the first checkpoint reaches the cap: the sides then send key lists.
- */
-export function streamSchedule(
-  estimate: number,
-  countA: number,
-  countB: number,
-): StreamSchedule | null {
-  const first = Math.ceil((6 * estimate) / 5) + 2;
-  const chunk = Math.max(2, Math.ceil(first / 16));
-  // A sketch of m cells costs 8 m bytes each way; the key lists 6 (countA + countB) in all.
-  const cap = Math.floor((6 * (countA + countB) - 1) / 16);
-  if (first >= cap) return null;
-  return { first, chunk, cap };
-}
-
-/** The checkpoint after `at` (the cap stays the cap). */
-export function nextCheckpoint(s: StreamSchedule, at: number): number {
-  return Math.min(s.cap, at + s.chunk);
-}
 
 /**
  * Difference cells peeled as they grow. `extend` appends cells (own XOR peer) and peels what

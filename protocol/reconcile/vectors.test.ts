@@ -19,7 +19,7 @@ import { assertSameContent } from '../testing/store-assertions.ts';
 import { decodeCbor, encodeCbor, type CborKey, type CborValue } from '../wire/cbor.ts';
 import { DEFAULT_LIMITS } from '../wire/limits.ts';
 import { cellsToBytes, encodeCells, IndexWalk, peelCells, xorCellsInto } from './riblt.ts';
-import { streamSchedule, type StreamSchedule } from './sketch-stream.ts';
+import { cellSchedule, syndromeSchedule, type RunSchedule } from './sketch-run.ts';
 
 interface ItemVector {
   entry: { kind: EntryKind; fingerprint: string; deleted: boolean; clock: number; origin: string };
@@ -50,7 +50,8 @@ interface Vectors {
     estimate: number;
     countA: number;
     countB: number;
-    schedule: StreamSchedule | null;
+    syndromes: RunSchedule | null;
+    cells: RunSchedule | null;
   }[];
 }
 
@@ -138,7 +139,8 @@ test('sketch vectors: cells of both stores and the peeled difference', () => {
     vectors.sketch.difference,
   );
   for (const s of vectors.schedule) {
-    assert.deepEqual(streamSchedule(s.estimate, s.countA, s.countB), s.schedule);
+    assert.deepEqual(syndromeSchedule(s.estimate, s.countA, s.countB), s.syndromes);
+    assert.deepEqual(cellSchedule(s.estimate, s.countA, s.countB), s.cells);
   }
 });
 

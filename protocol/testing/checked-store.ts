@@ -36,6 +36,10 @@ export class CapacityCheckedStore implements SyncStore {
     return this.inner.sketchCells(from, to);
   }
 
+  sketchSyndromes(t: number): Float64Array | null {
+    return this.inner.sketchSyndromes(t);
+  }
+
   items(): Iterable<StoredItem> {
     return this.inner.items();
   }

@@ -5,9 +5,10 @@
  * The model delivers in rounds: round 1 is both hellos, sent at once; every later round is
  * what each side sends after reading everything of the previous round. Round trips are
  * counted by depth, as on a real link: a message sent on reading one of depth k has depth
- * k + 1, except sketch cells, which count at the depth of the side's first cells (their
- * content depends on the own store alone; they only wait for the peer's cells as flow
- * control, which a link with room for the lookahead never feels). The deepest message is
+ * k + 1, except sketch units (syndromes, cells), which count at the depth of the side's
+ * first message of the same kind (their content depends on the own store alone; they only
+ * wait for the peer's units as flow control, which a link with room for the lookahead never
+ * feels). The deepest message is
  * the number of flights; f flights took f / 2 round trips. Every message goes through the real wire
  * path (payload map, CBOR envelope, frame decode), so its bytes are the bytes on the link
  * before the session's encryption. The loop is capped: a reconcile that does not go quiet
@@ -128,8 +129,8 @@ export function runSync(a: SyncStore, b: SyncStore, options: SyncOptions = {}): 
   const t0 = now();
   const ra = new Reconciler(a);
   const rb = new Reconciler(b);
-  const sideA: Side = { r: ra, sent: emptyBytes(), streamDepth: 0 };
-  const sideB: Side = { r: rb, sent: emptyBytes(), streamDepth: 0 };
+  const sideA: Side = { r: ra, sent: emptyBytes(), streams: new Map() };
+  const sideB: Side = { r: rb, sent: emptyBytes(), streams: new Map() };
   const helloA = helloFrame(a, countsA, ra.hello());
   const helloB = helloFrame(b, countsB, rb.hello());
   sideA.sent.hello = helloA.length;
@@ -163,8 +164,8 @@ export function runSync(a: SyncStore, b: SyncStore, options: SyncOptions = {}): 
 interface Side {
   readonly r: Reconciler;
   readonly sent: DirectionBytes;
-  /** Depth of this side's first cells; 0 before it sent any. */
-  streamDepth: number;
+  /** Depth of this side's first message of each sketch unit kind. */
+  readonly streams: Map<string, number>;
 }
 
 interface Sent {
@@ -180,9 +181,9 @@ function frames(msgs: readonly ReconcileMessage[], cause: number, side: Side): S
     if (m.type === 'entry') side.sent.entries += bytes.length;
     else side.sent.discovery += bytes.length;
     let depth = cause + 1;
-    if (m.type === 'cells') {
-      if (side.streamDepth === 0) side.streamDepth = depth;
-      depth = side.streamDepth;
+    if (m.type === 'cells' || m.type === 'syndromes') {
+      depth = side.streams.get(m.type) ?? depth;
+      side.streams.set(m.type, depth);
     }
     return { bytes, depth };
   });

@@ -35,7 +35,7 @@ import {
   peelCells,
   xorCellsInto,
 } from '../../protocol/reconcile/riblt.ts';
-import { streamSchedule } from '../../protocol/reconcile/sketch-stream.ts';
+import { cellSchedule, syndromeSchedule } from '../../protocol/reconcile/sketch-run.ts';
 import { buildStores, type Scenario } from '../../protocol/testing/store-arbitraries.ts';
 import { encodeCbor } from '../../protocol/wire/cbor.ts';
 import { hexOf } from '../../protocol/wire/hex.ts';
@@ -205,7 +205,8 @@ function scheduleVectors() {
     estimate,
     countA,
     countB,
-    schedule: streamSchedule(estimate, countA, countB),
+    syndromes: syndromeSchedule(estimate, countA, countB),
+    cells: cellSchedule(estimate, countA, countB),
   }));
 }
 
