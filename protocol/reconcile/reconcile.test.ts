@@ -16,6 +16,8 @@ import { CapacityCheckedStore } from '../testing/checked-store.ts';
 import { runSync, type SyncRun } from '../testing/sync-loop.ts';
 import { EVICT_ANY, MemoryStore as Store } from '../merge/memory-store.ts';
 import { CertsyncError } from '../errors.ts';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { ESTIMATOR_BYTES } from './estimator.ts';
 import { itemHash, keyNumber, sketchKey } from './item-hash.ts';
 import { Reconciler } from './reconciler.ts';
 import { originOf } from '../testing/store-arbitraries.ts';
@@ -252,4 +254,87 @@ test('an entry whose DER does not hash to its fingerprint is malformed; cells ou
     (err: unknown) => err instanceof CertsyncError && err.code === 'malformed-message',
   );
   assert.equal(b.get(forged.kind, forged.fingerprint), null);
+});
+
+/** Two stores that share `shared` entries and each hold `own` more of their own. */
+function pairWith(shared: number, own: number): [Store, Store] {
+  const a = new Store({ origin: originOf(1) });
+  const b = new Store({ origin: originOf(2) });
+  const der = (i: number) => Uint8Array.of(0x30, 3, 2, 1, i & 0xff, (i >> 8) & 0xff);
+  const put = (s: Store, i: number) => s.importEntry('cert', sha256(der(i)), der(i));
+  for (let i = 0; i < shared; i++) {
+    put(a, i);
+    b.apply(a.get('cert', sha256(der(i)))!, EVICT_ANY);
+  }
+  for (let i = 0; i < own; i++) {
+    put(a, 10_000 + i);
+    put(b, 20_000 + i);
+  }
+  return [a, b];
+}
+
+test('a small difference is found by syndromes, a large one by cells, both in 1.5 round trips', () => {
+  const [a, b] = pairWith(300, 3);
+  const small = runSync(a, b);
+  assert.equal(small.a.mode, 'syndromes');
+  assert.equal(small.flights, 3);
+  assert.equal(small.a.cellsSent, 0);
+  assertSameContent(a, b);
+  const [c, d] = pairWith(300, 60);
+  const large = runSync(c, d);
+  assert.equal(large.a.mode, 'sketch');
+  assert.equal(large.a.syndromesSent, 0);
+  assert.equal(large.flights, 3);
+  assertSameContent(c, d);
+});
+
+test('an estimate far below the difference costs only time: syndromes run to their cap, then cells take over', () => {
+  const [a, b] = pairWith(200, 50);
+  // Both hellos claim the same estimator, so the estimate is 0 for a difference of 100.
+  const blind = (s: Store): Store =>
+    new Proxy(s, {
+      get(target, key, receiver) {
+        if (key === 'digest') {
+          return () => ({ ...target.digest(), estimator: new Uint8Array(ESTIMATOR_BYTES) });
+        }
+        const v: unknown = Reflect.get(target, key, receiver);
+        return typeof v === 'function' ? (v as (...x: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+  const run = runSync(blind(a), blind(b));
+  assert.equal(run.a.mode, 'sketch', 'cells took over');
+  assert.equal(run.a.syndromesSent, 64, 'syndromes ran to their cap');
+  assert.equal(run.flights, 4, 'one flight more than a good estimate');
+  assertSameContent(a, b);
+  assert.equal(a.liveEntries().length, 300);
+});
+
+test('syndromes out of order are unexpected, past the cap a limit, and cells in a syndrome run unexpected', () => {
+  const [a, b] = pairWith(20, 1);
+  const ra = new Reconciler(a);
+  const rb = new Reconciler(b);
+  const helloA = ra.hello();
+  ra.begin(rb.hello());
+  rb.begin(helloA);
+  const code = (f: () => unknown): string | undefined => {
+    try {
+      f();
+    } catch (err) {
+      return err instanceof CertsyncError ? err.code : 'not a CertsyncError';
+    }
+    return undefined;
+  };
+  const six = (n: number) => new Uint8Array(6 * n);
+  assert.equal(
+    code(() => rb.receive({ type: 'syndromes', start: 3, syndromes: six(1) })),
+    'unexpected-message',
+  );
+  assert.equal(
+    code(() => rb.receive({ type: 'syndromes', start: 0, syndromes: six(65) })),
+    'limit-exceeded',
+  );
+  assert.equal(
+    code(() => rb.receive({ type: 'cells', start: 0, cells: new Uint8Array(8) })),
+    'unexpected-message',
+  );
 });
