@@ -22,8 +22,8 @@ import { assertSameContent } from '../protocol/testing/store-assertions.ts';
 
 const quick = process.argv.includes('--quick');
 const SIZES = quick ? [1_000, 5_000] : [1_000, 100_000];
-const DIFFS = [0, 1, 10, 100, 1_000];
-const trialsFor = (n: number): number => (quick ? 3 : n >= 100_000 ? 3 : 20);
+const DIFFS = [0, 1, 3, 10, 30, 100, 300, 1_000];
+const trialsFor = (n: number): number => (quick ? 3 : n >= 100_000 ? 8 : 30);
 /** Bytes of a certificate's DER in the entries that differ (a typical S/MIME certificate). */
 const DER_BYTES = 1_200;
 
