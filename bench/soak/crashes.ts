@@ -6,7 +6,7 @@
  * certificate and tombstone accounted for and equal digests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CERTSYNC_BIN, ServeProcess } from '../../node/client/test-processes.ts';
@@ -80,19 +80,32 @@ export async function syncProcesses(
   return { status, ms, said, served: `${served.stdout}${served.stderr}`.slice(-2000) };
 }
 
-/** Keeps both stores and what the rerun printed, beside the saved inputs. */
+/** Copies a store file with its write-ahead log, so that the copy holds what it holds. */
+function copyStore(from: string, to: string): void {
+  copyFileSync(from, to);
+  for (const suffix of ['-wal', '-shm']) {
+    if (existsSync(from + suffix)) copyFileSync(from + suffix, to + suffix);
+  }
+}
+
+/**
+ * Keeps, beside the saved inputs, both stores as the kill left them (the rerun's input: a
+ * rerun between them reproduces the failure) and after the rerun, and what the rerun printed.
+ */
 function keepEvidence(
   result: PartResult,
   tag: string,
-  run: { a: string; b: string },
+  run: { a: string; b: string; killedA: string; killedB: string },
   rerun: { said: string; served: string },
 ): void {
   const base = join(soakOut(), `crashes-${result.kills}`);
   mkdirSync(soakOut(), { recursive: true });
-  copyFileSync(run.a, `${base}-client.sqlite`);
-  copyFileSync(run.b, `${base}-serve.sqlite`);
+  copyStore(run.killedA, `${base}-client-after-kill.sqlite`);
+  copyStore(run.killedB, `${base}-serve-after-kill.sqlite`);
+  copyStore(run.a, `${base}-client.sqlite`);
+  copyStore(run.b, `${base}-serve.sqlite`);
   writeFileSync(`${base}-rerun.txt`, `${tag}\nsync:\n${rerun.said}\nserve:\n${rerun.served}\n`);
-  fail(result, tag, `stores and rerun output kept as ${base}-*`);
+  fail(result, tag, `stores after the kill and after the rerun, and its output, kept as ${base}-*`);
 }
 
 /** Runs the part. */
@@ -137,6 +150,9 @@ export async function crashes(ctx: PartContext): Promise<PartResult> {
         for (const p of storeProblems(path)) fail(result, tag, `after the kill: ${p}`);
       }
       const held = [run.a, run.b].map((p) => contents(p).live.length).join('/');
+      const afterKill = { killedA: `${run.a}.killed`, killedB: `${run.b}.killed` };
+      copyStore(run.a, afterKill.killedA);
+      copyStore(run.b, afterKill.killedB);
       const again = await syncProcesses(dir, run.a, run.b);
       if (again.status !== 0) fail(result, tag, `the rerun exited ${again.status}`);
       let diverged = false;
@@ -152,9 +168,9 @@ export async function crashes(ctx: PartContext): Promise<PartResult> {
         fail(result, tag, 'digests differ after rerun');
         diverged = true;
       }
-      if (diverged) keepEvidence(result, tag, run, again);
+      if (diverged) keepEvidence(result, tag, { ...run, ...afterKill }, again);
       ctx.memory.sample();
-      for (const p of [run.a, run.b]) {
+      for (const p of [run.a, run.b, afterKill.killedA, afterKill.killedB]) {
         for (const suffix of ['', '-wal', '-shm']) rmSync(p + suffix, { force: true });
       }
     }
