@@ -15,6 +15,7 @@ import type { SyncStore } from '../protocol/merge/store.ts';
 import type { TransferMode } from '../protocol/messages/catalog.ts';
 import { decodeCbor, encodeCbor, type CborKey, type CborValue } from '../protocol/wire/cbor.ts';
 import { DEFAULT_LIMITS } from '../protocol/wire/limits.ts';
+import type { PeerBook } from '../node/keys/peer-book.ts';
 import type { DriverHooks } from './adapter/session-driver.ts';
 
 /** One broken variant: what it breaks and how. */
@@ -25,6 +26,13 @@ export interface Mutant {
   readonly hooks: DriverHooks;
   /** The store takes no capacity, while the adapter still reports the one it was given. */
   readonly ignoresCapacity?: boolean;
+  /** Turns the user's answer to a pairing code into the one the client acts on. */
+  readonly confirms?: (userSaid: boolean) => boolean;
+  /**
+   * Names (or name prefixes) of the cases expected to catch it. The mutant run tries them
+   * first, then every other case: a hint for speed, never a way to skip a case.
+   */
+  readonly caughtBy?: readonly string[];
 }
 
 type Envelope = [number, number, Map<CborKey, CborValue>];
@@ -72,18 +80,60 @@ function ignoreTombstones(s: StoreView & SyncStore): StoreView & SyncStore {
   });
 }
 
+/** A peer book that takes every key for a paired peer's. */
+function everyonePaired(book: PeerBook): PeerBook {
+  return {
+    ...book,
+    findByKey: (key) => book.findByKey(key) ?? { name: 'stranger', publicKey: key, pairedAt: 0 },
+  };
+}
+
+/**
+ * An outgoing-frame filter that holds reconciliation entries (type 18) until `done` (20)
+ * and then sends the live ones before the deletions. Its state lives for the adapter's
+ * run, as a mutant's hooks do; a session cut before `done` leaves entries held.
+ */
+function deletionsLast(): (frame: Uint8Array) => Uint8Array[] {
+  const held: { frame: Uint8Array; deleted: boolean }[] = [];
+  return (frame) => {
+    const e = envelopeOf(frame);
+    if (e?.[1] === 18) {
+      held.push({ frame, deleted: e[2].get(2) === true });
+      return [];
+    }
+    if (e?.[1] !== 20 || held.length === 0) return [frame];
+    const out = [...held.filter((h) => !h.deleted), ...held.filter((h) => h.deleted)];
+    held.length = 0;
+    return [...out.map((h) => h.frame), frame];
+  };
+}
+
+/** Rewrites the 63 digest bytes of this side's hello summary with `edit`. */
+function editDigest(frame: Uint8Array, edit: (digest: Uint8Array) => void): Uint8Array {
+  return rewrite(frame, (e) => {
+    const summary = e[2].get(2);
+    const digest = summary instanceof Map ? summary.get(4) : undefined;
+    if (!(summary instanceof Map) || !(digest instanceof Uint8Array) || digest.length < 63) return;
+    const changed = digest.slice();
+    edit(changed);
+    e[2].set(2, new Map(summary).set(4, changed));
+  });
+}
+
 /** Every mutant, by name. */
 export const MUTANTS: readonly Mutant[] = [
   {
     name: 'ignores-tombstones',
     breaks: 'reconcile.md 10 / protocol.md 8.5: tombstones are applied by the merge rule',
     hooks: { store: ignoreTombstones },
+    caughtBy: ['transfer/tombstone-applied'],
   },
   {
     name: 'exceeds-capacity',
     breaks: 'protocol.md 8.5: capacity is never exceeded',
     hooks: {},
     ignoresCapacity: true,
+    caughtBy: ['overflow/lru-evicts-unpinned'],
   },
   {
     name: 'accepts-unknown-version',
@@ -95,40 +145,43 @@ export const MUTANTS: readonly Mutant[] = [
           if (e[1] === 1) e[2].set(0, [1, 1]);
         }),
     },
+    caughtBy: ['versions/no-overlap'],
   },
   {
     name: 'skips-transcript-binding',
     breaks: 'session.md 4: the two hello frames are the handshake prologue',
     hooks: { bindHellos: false },
+    caughtBy: ['handshake/altered-hello-detected'],
   },
   {
     name: 'miscounts-digest',
     breaks: 'reconcile.md 7: the digest counts every record, live and tombstones',
     hooks: {
       ownHello: (f) =>
-        rewrite(f, (e) => {
-          const summary = e[2].get(2);
-          const digest = summary instanceof Map ? summary.get(4) : undefined;
-          if (!(summary instanceof Map) || !(digest instanceof Uint8Array)) return;
-          if (digest.length < 21) return;
-          const bumped = digest.slice();
-          const view = new DataView(bumped.buffer);
+        editDigest(f, (d) => {
+          const view = new DataView(d.buffer);
           view.setUint32(17, view.getUint32(17) + 1);
-          const s = new Map(summary);
-          s.set(4, bumped);
-          e[2].set(2, s);
         }),
     },
+    caughtBy: ['reconcile/digest-'],
+  },
+  {
+    name: 'miscomputes-estimator',
+    breaks: 'reconcile.md 6: the estimator flips one bit per record, chosen by its item hash',
+    hooks: { ownHello: (f) => editDigest(f, (d) => void (d[21] = (d[21] as number) ^ 0x80)) },
+    caughtBy: ['reconcile/digest-bytes'],
   },
   {
     name: 'truncates-frame',
     breaks: 'protocol.md 2: every frame is exactly one whole CBOR item',
     hooks: { outgoing: (f) => [f.length > 160 ? f.subarray(0, f.length - 1) : f] },
+    caughtBy: ['cbor/deterministic-output'],
   },
   {
     name: 'rejects-extension-types',
     breaks: 'protocol.md 6: types 128..65535 are skipped silently',
     hooks: { incoming: (f) => rewrite(f, (e) => void (e[1] >= 128 && (e[1] = 4))) },
+    caughtBy: ['unknown/extension-type-skipped'],
   },
   {
     name: 'accepts-critical-fields',
@@ -139,11 +192,13 @@ export const MUTANTS: readonly Mutant[] = [
           for (const k of [...e[2].keys()]) if (typeof k === 'number' && k < 0) e[2].delete(k);
         }),
     },
+    caughtBy: ['unknown/negative-field-rejected'],
   },
   {
     name: 'no-goodbye-answer',
     breaks: 'protocol.md 8.8: a side that receives goodbye answers goodbye',
     hooks: { outgoing: (f) => (envelopeOf(f)?.[1] === 2 ? [] : [f]) },
+    caughtBy: ['session/goodbye-answered'],
   },
   {
     name: 'wrong-ack-seq',
@@ -156,6 +211,61 @@ export const MUTANTS: readonly Mutant[] = [
         }),
       ],
     },
+    caughtBy: ['transfer/push-add'],
+  },
+  {
+    name: 'accepts-unpaired-peer',
+    breaks: 'session.md 6.2 / 10: a peer whose key is not paired gets no session',
+    hooks: { peers: everyonePaired },
+    caughtBy: ['handshake/unpaired-peer-refused'],
+  },
+  {
+    name: 'confirms-for-the-user',
+    breaks: "session.md 7.1: a client never confirms a pairing code on its user's behalf",
+    hooks: {},
+    confirms: () => true,
+    caughtBy: ['pairing/code-rejected-by-user'],
+  },
+  {
+    name: 'rekeys-late',
+    breaks: 'session.md 9: the key rotates with the record that reaches the bound',
+    hooks: { rekey: (b) => ({ records: b.records + 1, bytes: b.bytes + 1 }) },
+    caughtBy: ['rekey/'],
+  },
+  {
+    name: 'sends-deletions-last',
+    breaks: 'reconcile.md 9.3: deletions are streamed before every live entry',
+    hooks: { outgoing: deletionsLast() },
+    caughtBy: ['reconcile/entries-in-order'],
+  },
+  {
+    name: 'lists-out-of-order',
+    breaks: 'protocol.md 7.3: a list-page holds its entries in the order asked',
+    hooks: {
+      outgoing: (f) => [
+        rewrite(f, (e) => {
+          const entries = e[2].get(1);
+          if (e[1] === 33 && Array.isArray(entries)) e[2].set(1, [...entries].reverse());
+        }),
+      ],
+    },
+    caughtBy: ['list/orders'],
+  },
+  {
+    name: 'pads-its-cells',
+    breaks: "reconcile.md 8: every cell sent is a cell of the sketch of the sender's set",
+    hooks: {
+      outgoing: (f) => [
+        rewrite(f, (e) => {
+          const cells = e[2].get(1);
+          if (e[1] !== 16 || e[2].get(0) !== 0 || !(cells instanceof Uint8Array)) return;
+          const longer = new Uint8Array(cells.length + 8);
+          longer.set(cells);
+          e[2].set(1, longer);
+        }),
+      ],
+    },
+    caughtBy: ['reconcile/cells-are-the-sketch'],
   },
 ];
 

@@ -15,7 +15,7 @@ import { OpensslPki } from '../node/testing/openssl-pki.ts';
 import { makeTemplateCertificate } from '../node/testing/certificate-factory.ts';
 import { allCases } from './cases/index.ts';
 import { coverage, type SectionCoverage } from './harness/coverage.ts';
-import { CertPool, Context, Rng, type Case } from './harness/context.ts';
+import { CertPool, Context, Rng, type Case, type SpecialCerts } from './harness/context.ts';
 import { Impl } from './harness/impl.ts';
 import { MUTANTS } from './mutants.ts';
 
@@ -33,6 +33,10 @@ export interface RunOptions {
   readonly bail?: boolean;
   /** Leave out the large cases (10,000 entries). */
   readonly quick?: boolean;
+  /** Run the cases whose names start with one of these first (the mutant hints). */
+  readonly first?: readonly string[];
+  /** Certificates made earlier, shared by several runs. */
+  readonly certificates?: Promise<RunCertificates>;
   readonly cwd: string;
 }
 
@@ -53,6 +57,50 @@ export interface RunReport {
   readonly failed: number;
   readonly cases: readonly CaseResult[];
   readonly coverage: readonly SectionCoverage[];
+}
+
+const DAY = 86_400_000;
+
+/** The certificates every run needs, made by openssl once per run (or per mutant run). */
+export interface RunCertificates {
+  /** The factory's template (node/testing/certificate-factory.ts). */
+  readonly template: Uint8Array;
+  readonly special: SpecialCerts;
+}
+
+/**
+ * Makes the template and the special certificates.
+ *
+ * @throws Error when openssl fails
+ */
+export async function makeCertificates(): Promise<RunCertificates> {
+  const pki = await OpensslPki.create();
+  try {
+    return {
+      template: (await makeTemplateCertificate(pki)).der,
+      special: await makeSpecialCerts(pki),
+    };
+  } finally {
+    await pki.cleanup();
+  }
+}
+
+/** The certificates of {@link SpecialCerts}, made by openssl. */
+async function makeSpecialCerts(pki: OpensslPki): Promise<SpecialCerts> {
+  const root = await pki.root('Conformance Root');
+  const email = 'twin@example.org';
+  const expired = await pki.leaf('Twin Subject', root, {
+    email,
+    notBefore: new Date(Date.now() - 400 * DAY),
+    notAfter: new Date(Date.now() - 30 * DAY),
+  });
+  const current = await pki.leaf('Twin Subject', root, { email });
+  const altEmails = Array.from({ length: 250 }, (_, i) => `mailbox${i}@large.example.org`);
+  const large = await pki.leaf('Large Certificate', root, {
+    email: 'large@example.org',
+    altEmails,
+  });
+  return { expired: expired.der, current: current.der, large: large.der };
 }
 
 /** Per-case wall-clock bound: a hung case fails instead of hanging the run. */
@@ -91,20 +139,20 @@ async function runCase(c: Case, ctx: Context): Promise<CaseResult> {
  * @throws Error when the adapter cannot be started or the certificates cannot be made
  */
 export async function runSuite(o: RunOptions): Promise<RunReport> {
-  const pki = await OpensslPki.create();
-  let template: Uint8Array;
-  try {
-    template = (await makeTemplateCertificate(pki)).der;
-  } finally {
-    await pki.cleanup();
-  }
+  const { template, special } = await (o.certificates ?? makeCertificates());
   const command = o.mutant ? `${o.impl} --mutant ${o.mutant}` : o.impl;
   const impl = new Impl(command, o.cwd);
   const spawn = (): Impl => new Impl(command, o.cwd);
-  const ctx = new Context(impl, new Rng(o.seed), new CertPool(template), createIdentity(), spawn);
+  const ctx = new Context(
+    impl,
+    new Rng(o.seed),
+    new CertPool(template, special),
+    createIdentity(),
+    spawn,
+  );
   const results: CaseResult[] = [];
   try {
-    for (const c of allCases()) {
+    for (const c of ordered(allCases(), o.first ?? [])) {
       if (o.only && !c.name.startsWith(o.only)) continue;
       if (o.quick && c.large) continue;
       const r = await runCase(c, ctx);
@@ -126,6 +174,18 @@ export async function runSuite(o: RunOptions): Promise<RunReport> {
   };
 }
 
+/** `cases` with those named by a prefix in `first` moved to the front, in that order. */
+function ordered(cases: readonly Case[], first: readonly string[]): Case[] {
+  const rank = (c: Case): number => {
+    const i = first.findIndex((p) => c.name.startsWith(p));
+    return i < 0 ? first.length : i;
+  };
+  return cases
+    .map((c, i) => ({ c, i }))
+    .sort((a, b) => rank(a.c) - rank(b.c) || a.i - b.i)
+    .map((x) => x.c);
+}
+
 /** What the suite did against one mutant. */
 export interface MutantOutcome {
   readonly mutant: string;
@@ -145,9 +205,18 @@ export async function runMutants(
 ): Promise<MutantOutcome[]> {
   const queue = [...MUTANTS];
   const out: MutantOutcome[] = [];
+  const certificates = o.certificates ?? makeCertificates();
   const worker = async (): Promise<void> => {
     for (let m = queue.shift(); m; m = queue.shift()) {
-      const r = await runSuite({ ...o, mutant: m.name, bail: true, quick: true });
+      const hints = m.caughtBy ?? [];
+      const r = await runSuite({
+        ...o,
+        mutant: m.name,
+        bail: true,
+        quick: true,
+        first: hints,
+        certificates,
+      });
       const first = r.cases.find((c) => !c.passed);
       out.push({
         mutant: m.name,
@@ -201,8 +270,9 @@ async function main(): Promise<void> {
   }
   process.stdout.write(`seed ${seed}; coverage by spec section:\n`);
   for (const s of report.coverage) {
-    const mark = s.cases === 0 ? '  none ' : `${String(s.cases).padStart(5)} `;
-    process.stdout.write(`${mark} ${s.section}\n`);
+    const mark = s.cases > 0 ? String(s.cases).padStart(5) : s.withoutCases ? '    -' : ' none';
+    const why = s.cases === 0 && s.withoutCases ? ` (${s.withoutCases})` : '';
+    process.stdout.write(`${mark}  ${s.section}${why}\n`);
   }
   const json = argValue(args, '--json');
   if (json) writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`);

@@ -18,13 +18,21 @@ import type { ItemResult } from '../../protocol/messages/records.ts';
 import { bytesOf, hexOf } from '../../protocol/wire/hex.ts';
 import { connectTcpLink, listenTcpLink } from '../../transports/tcp.ts';
 import { storeIdentity } from '../../node/keys/store-peer-book.ts';
+import type { InitiatorIntent, ResponderPairing } from '../../node/keys/secure-link.ts';
+import { identityFingerprint } from '../../protocol/secure/fingerprint.ts';
+import { pskFromPairingSecret } from '../../protocol/secure/pairing.ts';
+import type { RekeyBound } from '../../protocol/secure/transport.ts';
 import { parseCertificate } from '../../node/pki/index.ts';
 import { Store } from '../../node/store/index.ts';
 import { mutantNamed, type Mutant } from '../mutants.ts';
 import { SessionDriver } from './session-driver.ts';
 
-/** Largest record a TCP link carries inside the secure channel (spec/session.md, "Size"). */
-const LINK_FRAME = 65_535;
+/**
+ * Largest frame the TCP link itself takes. It is above a record's 65,535 bytes so that an
+ * oversized record reaches the secure channel, which refuses it as spec/session.md 8 says
+ * (`frame-too-large`), instead of the link refusing it first.
+ */
+const LINK_FRAME = 1 << 20;
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Args = { [key: string]: Json };
@@ -40,6 +48,10 @@ class Adapter {
   listener: { close(): Promise<void> } | null = null;
   /** The open session, once its handshake completed. */
   driver: SessionDriver | null = null;
+  /** A pairing code shown to the user, waiting for `confirm`. */
+  private shown: { code: string; fingerprint: string; answer: (yes: boolean) => void } | null =
+    null;
+  private onShown: (() => void)[] = [];
 
   constructor(mutant: Mutant) {
     this.mutant = mutant;
@@ -70,12 +82,24 @@ class Adapter {
 
   async run(op: string, a: Args): Promise<Json> {
     switch (op) {
-      case 'info':
+      case 'info': {
+        const key = storeIdentity(this.store).x25519PublicKey;
         return {
           implementation: 'certsync',
           versions: [1, 1],
-          identityKey: hexOf(storeIdentity(this.store).x25519PublicKey),
+          identityKey: hexOf(key),
+          fingerprint: identityFingerprint(key),
         };
+      }
+      case 'pairing-code':
+        return this.pairingCode(Number(a.timeoutMs ?? 10_000));
+      case 'confirm': {
+        const shown = this.shown;
+        if (!shown) throw new CertsyncError('bad-input', 'no pairing code is shown');
+        this.shown = null;
+        shown.answer(a.accept === true);
+        return {};
+      }
       case 'load':
         return this.load(a);
       case 'store':
@@ -105,14 +129,20 @@ class Adapter {
       const policy = (a.policy ?? 'refuse') as 'lru' | 'alert' | 'refuse';
       s.capacity.set({ capacity, policy });
     }
-    const certs = (a.certificates ?? []) as { der: string; label?: string; pinned?: boolean }[];
+    const certs = (a.certificates ?? []) as {
+      der: string;
+      label?: string;
+      pinned?: boolean;
+      uses?: number;
+    }[];
     s.transaction(() => {
       const parsed = certs.map((c) => parseCertificate(new Uint8Array(Buffer.from(c.der, 'hex'))));
-      const added = s.certificates.add(parsed, { source: 'conformance' });
+      s.certificates.add(parsed, { source: 'conformance' });
       for (const [i, c] of certs.entries()) {
+        const fp = (parsed[i] as (typeof parsed)[number]).fingerprint;
+        for (let n = 0; n < (c.uses ?? 0); n++) s.certificates.recordUse(fp);
         if (c.label === undefined && !c.pinned) continue;
-        const fp = (added.added[i] ?? added.present[i])?.fingerprint;
-        if (fp) s.certificates.setMeta(fp, { label: c.label ?? null, pinned: c.pinned === true });
+        s.certificates.setMeta(fp, { label: c.label ?? null, pinned: c.pinned === true });
       }
       const gone = ((a.delete ?? []) as string[]).map((h) => bytesOf(h));
       if (gone.length > 0) s.certificates.delete(gone);
@@ -145,16 +175,16 @@ class Adapter {
 
   async listen(a: Args): Promise<Json> {
     await this.endSession();
+    const pairing = this.pairing(a);
     const listener = await listenTcpLink({ port: 0, maxFrameSize: LINK_FRAME });
     this.listener = listener;
-    const pairing = a.pairing as { secret: string; name: string } | undefined;
     this.session = (async () => {
       try {
         const link = await listener.accept();
         return await SessionDriver.open(link, {
           ...this.settings(a),
           role: 'responder',
-          ...(pairing ? { pairing: { kind: 'pair-secret', ...pairing } } : {}),
+          ...(pairing ? { pairing } : {}),
         });
       } finally {
         // Stops taking connections; the server's close waits for this one to end.
@@ -167,14 +197,52 @@ class Adapter {
 
   async connect(a: Args): Promise<void> {
     await this.endSession();
+    const pairing = this.pairing(a);
     const link = await connectTcpLink(Number(a.port), { maxFrameSize: LINK_FRAME });
-    const pairing = a.pairing as { secret: string; name: string } | undefined;
-    this.session = SessionDriver.open(link, {
-      ...this.settings(a),
-      role: 'initiator',
-      intent: pairing ? { kind: 'pair-secret', ...pairing } : { kind: 'session' },
-    });
+    const peer = typeof a.peer === 'string' ? { peer: a.peer } : {};
+    const intent: InitiatorIntent = pairing ?? { kind: 'session', ...peer };
+    this.session = SessionDriver.open(link, { ...this.settings(a), role: 'initiator', intent });
     this.driver = await this.session;
+  }
+
+  /**
+   * The pairing a `listen` or `connect` asks for: a one-time secret (checked now, as a
+   * user's input is), or a code the user compares (shown through `pairing-code`).
+   *
+   * @throws CertsyncError `bad-input` for a secret that is not one (spec/session.md 7.2)
+   */
+  pairing(a: Args): ResponderPairing | undefined {
+    const p = a.pairing as { kind?: string; secret?: string; name: string } | undefined;
+    if (!p) return undefined;
+    if (p.kind === 'code') {
+      return { kind: 'pair', name: p.name, confirm: (code, fp) => this.show(code, fp) };
+    }
+    const secret = String(p.secret);
+    pskFromPairingSecret(secret);
+    return { kind: 'pair-secret', name: p.name, secret };
+  }
+
+  /** Shows a pairing code; resolves with the user's answer (the `confirm` request). */
+  show(code: string, fingerprint: string): Promise<boolean> {
+    return new Promise<boolean>((answer) => {
+      this.shown = { code, fingerprint, answer };
+      for (const f of this.onShown.splice(0)) f();
+    }).then((yes) => (this.mutant.confirms ? this.mutant.confirms(yes) : yes));
+  }
+
+  async pairingCode(timeoutMs: number): Promise<Json> {
+    if (!this.shown) {
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve, reject) => {
+        timer = setTimeout(
+          () => reject(new CertsyncError('timeout', 'no pairing code was shown')),
+          timeoutMs,
+        );
+        this.onShown.push(resolve);
+      }).finally(() => clearTimeout(timer));
+    }
+    const shown = this.shown as { code: string; fingerprint: string };
+    return { code: shown.code, fingerprint: shown.fingerprint };
   }
 
   settings(a: Args) {
@@ -184,6 +252,7 @@ class Adapter {
       overflow: a.overflow === 'first' ? ('first' as const) : ('abort' as const),
       hooks: this.mutant.hooks,
       ...(a.timeouts ? { timeouts: a.timeouts as { [key: string]: number } } : {}),
+      ...(a.rekey ? { rekey: a.rekey as unknown as RekeyBound } : {}),
     };
   }
 
@@ -215,7 +284,12 @@ class Adapter {
         await d.drain();
         return {
           aborted: e.kind === 'transfer-done' && e.done.aborted,
-          results: results.map((r) => ({ id: hexOf(r.id), outcome: r.outcome })),
+          results: results.map((r) => ({
+            id: hexOf(r.id),
+            outcome: r.outcome,
+            ...(r.code ? { code: r.code } : {}),
+            ...(r.replaced ? { replaced: hexOf(r.replaced) } : {}),
+          })),
         };
       }
       case 'sync': {

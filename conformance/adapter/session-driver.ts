@@ -29,7 +29,9 @@ import {
   type InitiatorIntent,
   type ResponderPairing,
 } from '../../node/keys/secure-link.ts';
+import type { PeerBook } from '../../node/keys/peer-book.ts';
 import { storeIdentity, storePeerBook } from '../../node/keys/store-peer-book.ts';
+import { DEFAULT_REKEY, type RekeyBound } from '../../protocol/secure/transport.ts';
 import type { Store } from '../../node/store/index.ts';
 import { SessionStore } from '../../node/client/session-store.ts';
 
@@ -48,6 +50,10 @@ export interface DriverHooks {
   readonly outgoing?: (frame: Uint8Array) => Uint8Array[];
   /** Wraps the store the engine and the reconciler write. */
   readonly store?: (s: SessionStore) => StoreView & SyncStore;
+  /** Wraps the paired peers the handshake consults. */
+  readonly peers?: (book: PeerBook) => PeerBook;
+  /** Changes the rekey bound this side uses (both sides must use the same). */
+  readonly rekey?: (bound: RekeyBound) => RekeyBound;
 }
 
 /** How one session is opened. */
@@ -62,6 +68,8 @@ export interface DriverOptions {
   readonly hooks: DriverHooks;
   /** Shorter waits than spec/protocol.md 8.4, so tests of a silent peer end quickly. */
   readonly timeouts?: Partial<SessionTimeouts>;
+  /** A smaller rekey bound than spec/session.md 9, as tests may use. */
+  readonly rekey?: RekeyBound;
 }
 
 /** A running session; see the module comment. */
@@ -105,9 +113,11 @@ export class SessionDriver {
    * @throws CertsyncError from the handshake; the link is closed then
    */
   static async open(raw: Link, options: DriverOptions): Promise<SessionDriver> {
+    // A record is at most 65,535 bytes whatever the link carries (spec/session.md 8).
+    const recordLimit = Math.min(raw.maxFrameSize, 65_535);
     const frameLimit = Math.max(
       MIN_FRAME_BYTES,
-      Math.min(DEFAULT_LIMITS.maxFrameBytes, raw.maxFrameSize - RECORD_OVERHEAD),
+      Math.min(DEFAULT_LIMITS.maxFrameBytes, recordLimit - RECORD_OVERHEAD),
     );
     const d = new SessionDriver(options, frameLimit);
     const started = step(d.state, { kind: 'start', now: Date.now() }, d.env);
@@ -124,11 +134,14 @@ export class SessionDriver {
         initiatorHello: mine ? ownHello : peerHello,
         responderHello: mine ? peerHello : ownHello,
       };
+      const book = storePeerBook(options.store);
+      const rekey = options.rekey ?? DEFAULT_REKEY;
       const common = {
         link: raw,
         identity: storeIdentity(options.store),
-        peers: storePeerBook(options.store),
+        peers: hooks.peers ? hooks.peers(book) : book,
         ...(hooks.bindHellos === false ? {} : { hellos }),
+        rekey: hooks.rekey ? hooks.rekey(rekey) : rekey,
       };
       d.link = mine
         ? await connectSecure({ ...common, intent: options.intent ?? { kind: 'session' } })

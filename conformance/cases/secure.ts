@@ -15,7 +15,7 @@ import { expectListPage } from './wire.ts';
 const LIST = { type: 'list-request', id: 7, order: 'store', filter: 'all', limit: 10 } as const;
 
 /** A pairing secret from the seeded source (spec/session.md 7.2 form). */
-function secretOf(ctx: Context): string {
+export function secretOf(ctx: Context): string {
   return formatPairingSecret(Uint8Array.from({ length: 16 }, () => ctx.rng.int(256)));
 }
 
@@ -24,7 +24,7 @@ function secretOf(ctx: Context): string {
  * `session-xx` the initiator's handshake completes first and the refusal arrives as an
  * abort where the first record is due (spec/session.md 6.2 step 3), so that is read too.
  */
-async function refusedWith(open: () => Promise<WirePeer>): Promise<string> {
+export async function refusedWith(open: () => Promise<WirePeer>): Promise<string> {
   const codeOf = (error: unknown): string =>
     isCertsyncError(error) ? error.code : `not a protocol error: ${String(error)}`;
   let peer: WirePeer;
@@ -45,7 +45,7 @@ async function refusedWith(open: () => Promise<WirePeer>): Promise<string> {
 }
 
 /** The code the implementation's session ended with. */
-async function implEndedWith(ctx: Context): Promise<string | null | undefined> {
+export async function implEndedWith(ctx: Context): Promise<string | null | undefined> {
   const e = await ctx.ended(10_000);
   assert.ok(e.ended, 'the implementation ended its session');
   return e.error;
@@ -168,7 +168,7 @@ export const SECURE_CASES: readonly Case[] = [
     covers: ['R-SES-4'],
     async run(ctx) {
       await ctx.fresh();
-      const port = await ctx.listen({ timeouts: { hello: 800 } });
+      const port = await ctx.listen({ timeouts: { hello: 400 } });
       const raw = await connectTcpLink(port, { maxFrameSize: 65_535 });
       try {
         assert.ok((await raw.receive()) instanceof Uint8Array, 'the implementation says hello');
@@ -187,7 +187,7 @@ export const SECURE_CASES: readonly Case[] = [
     covers: ['R-SES-3'],
     async run(ctx) {
       await ctx.fresh();
-      const peer = await ctx.open({}, { timeouts: { answer: 800 } });
+      const peer = await ctx.open({}, { timeouts: { answer: 400 } });
       await peer.say({ type: 'transfer-begin', id: 1, mode: 'add', items: 3 });
       await ctx.expectFatal(peer, 'timeout');
     },

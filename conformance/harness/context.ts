@@ -17,7 +17,7 @@ export interface Case {
   readonly name: string;
   /** The requirement ids it checks (conformance/requirements.json). */
   readonly covers: readonly string[];
-  /** A case that takes most of a minute (10,000 entries): left out of `--quick` runs. */
+  /** A case that takes many seconds (1,000 entries and more): left out of `--quick` runs. */
   readonly large?: boolean;
   run(ctx: Context): Promise<void>;
 }
@@ -68,12 +68,24 @@ export class Rng {
   }
 }
 
+/** Certificates made by openssl for the cases that need a particular one. */
+export interface SpecialCerts {
+  /** Expired, with the same subject and e-mail address as `current`. */
+  readonly expired: Uint8Array;
+  /** Valid now. */
+  readonly current: Uint8Array;
+  /** Over 4,096 bytes (hundreds of e-mail addresses): it fits no 4,096-byte frame. */
+  readonly large: Uint8Array;
+}
+
 /** Distinct certificates by number; DER and id are computed once. */
 export class CertPool {
   private readonly factory: CertificateFactory;
   private readonly cache = new Map<number, { der: Uint8Array; id: string }>();
-  constructor(template: Uint8Array) {
+  readonly special: SpecialCerts;
+  constructor(template: Uint8Array, special: SpecialCerts) {
     this.factory = new CertificateFactory(template);
+    this.special = special;
   }
   private get(n: number): { der: Uint8Array; id: string } {
     let c = this.cache.get(n);

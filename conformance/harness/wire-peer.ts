@@ -8,9 +8,16 @@ import { CertsyncError, isCertsyncError } from '../../protocol/errors.ts';
 import { decodeFrame, encodeMessage, type Incoming } from '../../protocol/messages/codec.ts';
 import type { Message } from '../../protocol/messages/catalog.ts';
 import { DEFAULT_LIMITS } from '../../protocol/wire/limits.ts';
-import { connectTcpLink, type TcpLink } from '../../transports/tcp.ts';
+import { connectTcpLink, listenTcpLink, type TcpLink } from '../../transports/tcp.ts';
 import type { Link } from '../../transports/link.ts';
-import { connectSecure, type InitiatorIntent } from '../../node/keys/secure-link.ts';
+import type { RekeyBound } from '../../protocol/secure/transport.ts';
+import {
+  acceptSecure,
+  connectSecure,
+  type InitiatorIntent,
+  type ResponderPairing,
+  type SecureSession,
+} from '../../node/keys/secure-link.ts';
 import { MemoryPeerBook } from '../../node/keys/peer-book.ts';
 import type { Identity } from '../../node/keys/identity.ts';
 
@@ -59,6 +66,24 @@ export interface PeerOptions {
   readonly intent?: InitiatorIntent;
   /** False: bind an empty prologue, as a relay that altered a hello would make happen. */
   readonly bindHellos?: boolean;
+  /** The runner's hello as bound into the prologue, when a relay changed it on the way. */
+  readonly boundHello?: Uint8Array;
+  /** A smaller rekey bound (spec/session.md 9); the implementation must be told the same. */
+  readonly rekey?: RekeyBound;
+  /** The largest frame the runner's TCP link takes and sends (default 65,535). */
+  readonly linkFrame?: number;
+}
+
+/** How the runner waits as the responder for the implementation to connect. */
+export interface AcceptOptions {
+  readonly identity: Identity;
+  /** The implementation's identity key, as paired; absent: the runner knows no peer. */
+  readonly adapterKey?: Uint8Array;
+  readonly hello?: Uint8Array;
+  readonly pairing?: ResponderPairing;
+  readonly rekey?: RekeyBound;
+  /** Called with every raw frame the implementation sends before and in the handshake. */
+  readonly onRawFrame?: (frame: Uint8Array) => void;
 }
 
 /** What {@link WirePeer.next} can give. */
@@ -67,12 +92,12 @@ export type NextFrame = Uint8Array | 'closed' | 'timeout';
 /** An open connection to the implementation; see the module comment. */
 export class WirePeer {
   readonly raw: TcpLink;
-  readonly link: Link;
+  readonly link: SecureSession;
   /** The implementation's hello frame, byte for byte. */
   readonly theirHello: Uint8Array;
   private pending: Promise<Uint8Array | null> | null = null;
 
-  private constructor(raw: TcpLink, link: Link, theirHello: Uint8Array) {
+  private constructor(raw: TcpLink, link: SecureSession, theirHello: Uint8Array) {
     this.raw = raw;
     this.link = link;
     this.theirHello = theirHello;
@@ -84,7 +109,7 @@ export class WirePeer {
    * @throws CertsyncError when the handshake fails (its code says why)
    */
   static async open(o: PeerOptions): Promise<WirePeer> {
-    const raw = await connectTcpLink(o.port, { maxFrameSize: 65_535 });
+    const raw = await connectTcpLink(o.port, { maxFrameSize: o.linkFrame ?? 65_535 });
     try {
       const mine = o.hello ?? frameOf(runnerHello());
       await raw.send(mine);
@@ -99,8 +124,9 @@ export class WirePeer {
           peers,
           ...(o.bindHellos === false
             ? {}
-            : { hellos: { initiatorHello: mine, responderHello: theirs } }),
+            : { hellos: { initiatorHello: o.boundHello ?? mine, responderHello: theirs } }),
           intent: o.intent ?? { kind: 'session' },
+          ...(o.rekey ? { rekey: o.rekey } : {}),
         }),
         10_000,
         'the handshake did not finish',
@@ -109,6 +135,52 @@ export class WirePeer {
     } catch (error) {
       raw.reset();
       throw error;
+    }
+  }
+
+  /**
+   * Listens on 127.0.0.1, lets `connect(port)` make the implementation connect, exchanges
+   * hellos and runs the handshake as responder. Resolves once both the handshake and
+   * `connect` are done.
+   *
+   * @throws CertsyncError when the handshake fails (its code says why)
+   */
+  static async accept(
+    o: AcceptOptions,
+    connect: (port: number) => Promise<unknown>,
+  ): Promise<WirePeer> {
+    const listener = await listenTcpLink({ port: 0, maxFrameSize: 65_535 });
+    const connected = connect(listener.port);
+    connected.catch(() => undefined);
+    let raw: TcpLink | undefined;
+    try {
+      raw = await withTimeout(listener.accept(), 10_000, 'the implementation did not connect');
+      const seen = o.onRawFrame ? recording(raw, o.onRawFrame) : raw;
+      const mine = o.hello ?? frameOf(runnerHello());
+      await raw.send(mine);
+      const theirs = await withTimeout(raw.receive(), 10_000, 'no hello from the implementation');
+      if (theirs === null) throw new CertsyncError('link-closed', 'closed before its hello');
+      const peers = new MemoryPeerBook();
+      if (o.adapterKey) peers.add({ name: 'impl', publicKey: o.adapterKey, pairedAt: 0 });
+      const secure = await withTimeout(
+        acceptSecure({
+          link: seen,
+          identity: o.identity,
+          peers,
+          hellos: { initiatorHello: theirs, responderHello: mine },
+          ...(o.pairing ? { pairing: o.pairing } : {}),
+          ...(o.rekey ? { rekey: o.rekey } : {}),
+        }),
+        10_000,
+        'the handshake did not finish',
+      );
+      await withTimeout(connected, 10_000, 'the implementation did not report its session');
+      return new WirePeer(raw, secure, theirs);
+    } catch (error) {
+      raw?.reset();
+      throw error;
+    } finally {
+      void listener.close().catch(() => undefined);
     }
   }
 
@@ -161,4 +233,20 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
     timer = setTimeout(() => reject(new CertsyncError('timeout', what)), ms);
   });
   return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+/** `link`, with every frame it receives also given to `see`. */
+function recording(link: TcpLink, see: (frame: Uint8Array) => void): Link {
+  return {
+    get maxFrameSize() {
+      return link.maxFrameSize;
+    },
+    send: (frame) => link.send(frame),
+    receive: async () => {
+      const f = await link.receive();
+      if (f) see(f);
+      return f;
+    },
+    close: () => link.close(),
+  } as Link;
 }
