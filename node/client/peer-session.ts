@@ -549,9 +549,12 @@ export class PeerSession {
   private onLinkFailure(error: unknown): void {
     if (this.state.phase === 'closed') return;
     this.log.debug(`link failed: ${String(error)}`);
-    this.failure = asCertsyncError(error);
+    const failure = asCertsyncError(error);
+    this.failure = failure;
+    // The session ends with the link's own code (`decrypt-failed` for a tampered record);
+    // the engine, told next, can only say `link-closed`.
+    this.finish(failure);
     this.feed({ kind: 'link-closed', now: Date.now() });
-    this.finish(this.failure as CertsyncError);
   }
 
   /** Starts or restarts the idle limit's timer (options.idleMs). */
