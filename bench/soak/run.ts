@@ -29,11 +29,22 @@ import { MemorySampler, Watchdog } from './watchdog.ts';
 type PartRun = (ctx: PartContext) => Promise<PartResult>;
 
 /** Share of the fuzz budget (inputs and seconds) each fuzz part gets. */
-const FUZZ_SHARES = { 'fuzz-wire': 0.35, 'fuzz-session': 0.15, 'fuzz-links': 0.3, 'fuzz-pki': 0.2 };
+const FUZZ_SHARES = {
+  'fuzz-wire': 0.35,
+  'fuzz-session': 0.15,
+  'fuzz-links': 0.25,
+  'fuzz-pki': 0.2,
+  'fuzz-serve': 0.05,
+};
 
 function share(ctx: PartContext, name: keyof typeof FUZZ_SHARES): [number, number] {
   const s = FUZZ_SHARES[name];
-  return [Math.round(ctx.budget.fuzzInputs * s), ctx.budget.fuzzSeconds * s];
+  const inputs = Math.round(ctx.budget.fuzzInputs * s);
+  // One connection per input to a server that serves one peer at a time: slower per input,
+  // so more time than its share (at most 500 s, well inside a serve process's test bound).
+  if (name === 'fuzz-serve')
+    return [inputs, Math.min(500, Math.max(8, ctx.budget.fuzzSeconds / 3))];
+  return [inputs, ctx.budget.fuzzSeconds * s];
 }
 
 /**
@@ -49,6 +60,8 @@ export const PARTS: Readonly<Record<string, PartRun>> = {
     (await import('./fuzz-links.ts')).fuzzLinks(ctx, ...share(ctx, 'fuzz-links')),
   'fuzz-pki': async (ctx) =>
     (await import('./fuzz-pki.ts')).fuzzPki(ctx, ...share(ctx, 'fuzz-pki')),
+  'fuzz-serve': async (ctx) =>
+    (await import('./fuzz-serve.ts')).fuzzServe(ctx, ...share(ctx, 'fuzz-serve')),
   noise: async (ctx) => (await import('./noise.ts')).noise(ctx),
   'hostile-peers': async (ctx) => (await import('./hostile-peers.ts')).hostilePeers(ctx),
   'link-faults': async (ctx) => (await import('./link-faults.ts')).linkFaults(ctx),

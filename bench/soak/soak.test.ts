@@ -63,13 +63,14 @@ test(
         'fuzz-session',
         'fuzz-links',
         'fuzz-pki',
+        'fuzz-serve',
         'noise',
         'hostile-peers',
         'link-faults',
         'crashes',
       ],
     );
-    for (const name of ['fuzz-wire', 'fuzz-session', 'fuzz-links', 'fuzz-pki']) {
+    for (const name of ['fuzz-wire', 'fuzz-session', 'fuzz-links', 'fuzz-pki', 'fuzz-serve']) {
       assert.ok(parts.get(name)!.inputs > 100, `${name} fed inputs`);
     }
     assert.ok(parts.get('noise')!.inputs > 0);
@@ -85,7 +86,7 @@ test(
     );
     assert.deepEqual(unexpected, []);
     const failed = report.results.filter((p) => p.failures.length + p.moreFailures > 0).length;
-    assert.match(r.stdout, new RegExp(`^${8 - failed} passed, ${failed} failed$`, 'm'));
+    assert.match(r.stdout, new RegExp(`^${9 - failed} passed, ${failed} failed$`, 'm'));
     assert.equal(r.status, failed > 0 ? 1 : 0);
   },
 );
