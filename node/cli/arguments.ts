@@ -4,7 +4,8 @@
  */
 import { CertsyncError } from '../../protocol/errors.ts';
 import type { CertificateRecord, CrlRecord, Store } from '../store/index.ts';
-import { UsageError, type CommandContext } from './command.ts';
+import type { RevocationPolicy } from '../validate/index.ts';
+import { UsageError, type CommandContext, type OptionSpec } from './command.ts';
 
 /** A string option's value, or undefined. */
 export function stringOption(ctx: CommandContext, name: string): string | undefined {
@@ -78,4 +79,31 @@ export function resolveCertificate(store: Store, arg: string): CertificateRecord
   if (item.kind !== 'cert')
     throw new CertsyncError('not-found', `${arg}: a CRL, not a certificate`);
   return item.record;
+}
+
+/** Options that choose the revocation policy of one check. */
+export const REVOCATION_OPTIONS: Readonly<Record<string, OptionSpec>> = {
+  'hard-fail': {
+    type: 'boolean',
+    help: 'this check: a certificate whose revocation cannot be decided is not valid',
+  },
+  'soft-fail': {
+    type: 'boolean',
+    help: 'this check: accept a certificate whose revocation cannot be decided',
+  },
+};
+
+/**
+ * The revocation policy of one check: `--hard-fail` or `--soft-fail`, else the store's
+ * `revocation-policy` setting (soft-fail unless set).
+ *
+ * @throws UsageError when both flags are given
+ */
+export function revocationPolicy(ctx: CommandContext, store: Store): RevocationPolicy {
+  const hard = flag(ctx, 'hard-fail');
+  const soft = flag(ctx, 'soft-fail');
+  if (hard && soft) throw new UsageError('--hard-fail and --soft-fail exclude each other');
+  if (hard) return 'hard-fail';
+  if (soft) return 'soft-fail';
+  return store.settings.get('revocation-policy');
 }

@@ -20,6 +20,7 @@ import {
   httpRevocationFetcher,
   type ResultCode,
   type RevocationFetcher,
+  type RevocationPolicy,
   type ValidateOptions,
 } from '../validate/index.ts';
 
@@ -41,6 +42,8 @@ export interface CheckOptions {
   readonly offline?: boolean;
   /** Hosts OCSP and CRL fetches may reach (default any). */
   readonly allowedHosts?: readonly string[];
+  /** When revocation cannot be decided; default the store's `revocation-policy` setting. */
+  readonly revocation?: RevocationPolicy;
 }
 
 /** The validator's verdict as a wire status (spec/protocol.md, "validity-report"). */
@@ -59,7 +62,10 @@ export function statusOf(code: ResultCode): ValidityStatus {
   }
 }
 
-/** Anchors, intermediates and CRLs from the store (module comment). */
+/**
+ * Anchors, intermediates and CRLs from the store (module comment), and the revocation policy:
+ * `options.revocation`, else the store's setting (soft-fail unless set).
+ */
 export function trustFromStore(store: Store, options: CheckOptions = {}): ValidateOptions {
   const anchors: Uint8Array[] = [];
   const intermediates: Uint8Array[] = [];
@@ -80,6 +86,7 @@ export function trustFromStore(store: Store, options: CheckOptions = {}): Valida
     anchors,
     intermediates,
     crls,
+    revocation: options.revocation ?? store.settings.get('revocation-policy'),
     ...(fetcher ? { fetcher } : {}),
     ...(options.at ? { at: options.at } : {}),
   };

@@ -13,6 +13,12 @@ export interface KnownSettings {
   'check-interval-seconds': number;
   /** When the store was last checked (ms since the epoch), or null if never. */
   'last-check-at': number | null;
+  /**
+   * What a validity check of this store (`check`, `peer check`, the check before sending)
+   * does when revocation cannot be decided: `soft-fail` accepts the certificate, `hard-fail`
+   * gives the verdict `unknown` (node/validate/options.ts, RevocationPolicy).
+   */
+  'revocation-policy': 'soft-fail' | 'hard-fail';
 }
 
 /** Values of settings never set. */
@@ -20,6 +26,7 @@ export const SETTING_DEFAULTS: Readonly<KnownSettings> = {
   'auto-sync': 'manual',
   'check-interval-seconds': 86_400,
   'last-check-at': null,
+  'revocation-policy': 'soft-fail',
 };
 
 /** JSON values a setting can hold. */

@@ -113,6 +113,109 @@ describe('validity checks of the client against a real OCSP responder and real C
   );
 
   it(
+    'check: --hard-fail, --soft-fail and the store setting decide a certificate whose revocation is unknown',
+    { timeout: 120_000 },
+    async () => {
+      const store = join(lab.dir, 'policy.sqlite');
+      await runCertsync(['init', '--store', store], lab.dir);
+      const imported = await runCertsync(
+        ['import', '--store', store, 'root.pem', 'inter.pem', 'good.pem'],
+        lab.dir,
+      );
+      assert.equal(imported.status, 0, imported.stderr);
+      const good = async (...args: string[]) => {
+        const r = await certsyncJson<Checked & { revocation: string }>(
+          ['check', '--store', store, '--force', ...args],
+          lab.dir,
+        );
+        const result = r.results.find((x) => x.subject.includes('CN=Good'));
+        return { policy: r.revocation, status: result?.status, reason: result?.reason ?? '' };
+      };
+      // Offline, with no CRL in the store, nothing decides revocation of Good or its CA.
+      const soft = await good('--offline');
+      assert.equal(soft.policy, 'soft-fail', 'the default');
+      assert.equal(soft.status, 'valid', soft.reason);
+      const hard = await good('--offline', '--hard-fail');
+      assert.equal(hard.policy, 'hard-fail');
+      assert.equal(hard.status, 'unknown');
+      assert.match(hard.reason, /revocation/i);
+      // Online, the OCSP responder and the CRL decide it: valid under hard-fail too.
+      assert.equal((await good('--hard-fail')).status, 'valid');
+
+      // The store setting is the default of every later check, until a flag overrides it.
+      assert.equal((await good('--offline', '--revocation', 'hard-fail')).status, 'unknown');
+      assert.deepEqual(await good('--offline').then((g) => [g.policy, g.status]), [
+        'hard-fail',
+        'unknown',
+      ]);
+      assert.equal((await good('--offline', '--soft-fail')).status, 'valid');
+      const both = await runCertsync(
+        ['check', '--store', store, '--hard-fail', '--soft-fail'],
+        lab.dir,
+      );
+      assert.equal(both.status, 2, both.stderr);
+      const wrong = await runCertsync(['check', '--store', store, '--revocation', 'lax'], lab.dir);
+      assert.equal(wrong.status, 2, wrong.stderr);
+      assert.match(wrong.stderr, /--revocation must be one of soft-fail, hard-fail/);
+    },
+  );
+
+  it(
+    "peer check --hard-fail calls the peer's certificate of undecided revocation unknown",
+    { timeout: 120_000 },
+    async () => {
+      const pc = join(lab.dir, 'pc-policy.sqlite');
+      const phone = join(lab.dir, 'phone-policy.sqlite');
+      await runCertsync(['init', '--store', pc], lab.dir);
+      await runCertsync(['init', '--store', phone], lab.dir);
+      await runCertsync(['import', '--store', pc, 'root.pem', 'inter.pem'], lab.dir);
+      await runCertsync(['import', '--store', phone, 'good.pem'], lab.dir);
+      const { secret } = await certsyncJson<{ secret: string }>(
+        ['id', '--store', pc, '--secret'],
+        lab.dir,
+      );
+      const serve = await ServeProcess.start(
+        ['--store', phone, '--link', 'tcp', '--port', '0', '--pair', 'pc', '--secret', secret],
+        lab.dir,
+      );
+      try {
+        const link = ['--link', 'tcp', '--port', String(serve.port)];
+        const peerCheck = (...args: string[]) =>
+          certsyncJson<{ revocation: string; results: { status: string }[] }>(
+            [
+              'peer',
+              'check',
+              '--store',
+              pc,
+              ...link,
+              '--fix',
+              'none',
+              '--force',
+              '--offline',
+              ...args,
+            ],
+            lab.dir,
+          );
+        const hard = await peerCheck('--pair', 'phone', '--secret', secret, '--hard-fail');
+        assert.equal(hard.revocation, 'hard-fail');
+        assert.deepEqual(
+          hard.results.map((r) => r.status),
+          ['unknown'],
+        );
+        const soft = await peerCheck();
+        assert.equal(soft.revocation, 'soft-fail');
+        assert.deepEqual(
+          soft.results.map((r) => r.status),
+          ['valid'],
+        );
+      } finally {
+        const served = await serve.stop();
+        assert.equal(served.status, 0, served.stderr);
+      }
+    },
+  );
+
+  it(
     'verify: the validator alone, with --at and an exit status for a revoked certificate',
     { timeout: 60_000 },
     async () => {

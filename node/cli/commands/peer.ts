@@ -19,7 +19,7 @@ import { displayName } from '../../client/list-entry.ts';
 import { checkPeer, PEER_FIXES, type PeerFix } from '../../client/peer-check.ts';
 import { selectEntries } from '../../client/selection.ts';
 import { LIST_ORDERS } from '../../store/index.ts';
-import { oneOf, stringOption } from '../arguments.ts';
+import { oneOf, REVOCATION_OPTIONS, revocationPolicy, stringOption } from '../arguments.ts';
 import { UsageError, type Command } from '../command.ts';
 import { clip, table } from '../format.ts';
 
@@ -138,9 +138,11 @@ const check: Command = {
     force: { type: 'boolean', help: 'check even when the check interval has not passed' },
     offline: { type: 'boolean', help: 'no CRL or OCSP fetches; the store CRLs only' },
     at: { type: 'string', help: 'TIME  check as of this time (ISO 8601)' },
+    ...REVOCATION_OPTIONS,
   },
   async run(ctx) {
     const store = ctx.openStore();
+    const revocation = revocationPolicy(ctx, store);
     const fixOption = stringOption(ctx, 'fix');
     const fix: PeerFix =
       fixOption === undefined
@@ -158,7 +160,7 @@ const check: Command = {
         fix,
         force: ctx.options.force === true,
         ...(keyserver ? { keyserver } : {}),
-        check: { offline: ctx.options.offline === true, ...(at ? { at } : {}) },
+        check: { offline: ctx.options.offline === true, revocation, ...(at ? { at } : {}) },
         warn: (line) => ctx.warn(line),
       });
       if (!report.ran) {
@@ -179,7 +181,7 @@ const check: Command = {
           `${report.results.length} checked on ${session.peer.name}, ${bad} not valid`,
           ...lines,
         ].join('\n'),
-        json: report,
+        json: { ...report, revocation },
       };
     });
   },
