@@ -145,7 +145,7 @@ test(
       const bars = pushed.shown.split('\r').filter((l) => /certs/.test(l));
       assert.ok(bars.length >= 2, `the bar was drawn and redrawn:\n${pushed.shown}`);
       assert.match(pushed.shown, new RegExp(`${MANY}/${MANY} certs`), 'the last drawing is whole');
-      assert.match(pushed.shown, /\d+(\.\d)? (KB|MB)  \d+(\.\d)? (B|KB|MB)\/s/, 'bytes and rate');
+      assert.match(pushed.shown, /\d+(\.\d)? (KB|MB) {2}\d+(\.\d)? (B|KB|MB)\/s/, 'bytes and rate');
       assert.match(pushed.shown, /\d+\/600 certs .*\d+:\d\d left/, 'time left while it runs');
 
       // The phone is full now: alert asks this terminal, and the typed 2 picks the second.
