@@ -22,5 +22,10 @@ export type {
   SecureLinkOptions,
   SecureSession,
 } from './secure-link.ts';
-export { DEFAULT_SCRYPT_COST, decryptPrivateKey, encryptPrivateKey } from './private-key-vault.ts';
-export type { ScryptCost } from './private-key-vault.ts';
+export {
+  DEFAULT_SCRYPT_COST,
+  decryptPrivateKey,
+  encryptPrivateKey,
+  prepareEncryption,
+} from './private-key-vault.ts';
+export type { KeySealer, ScryptCost } from './private-key-vault.ts';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { isCertsyncError } from '../../protocol/errors.ts';
-import { decryptPrivateKey, encryptPrivateKey } from './private-key-vault.ts';
+import { decryptPrivateKey, encryptPrivateKey, prepareEncryption } from './private-key-vault.ts';
 
 const cheap = { logN: 10, r: 8, p: 1 };
 const badInput = (e: unknown) => isCertsyncError(e) && e.code === 'bad-input';
@@ -77,4 +77,15 @@ test('a damaged or hostile blob is bad input, and never costs more than the limi
     RangeError,
   );
   await assert.rejects(encryptPrivateKey(key, '', { cost: cheap }), TypeError);
+});
+
+test('a sealer prepared ahead seals one key at once, as encryptPrivateKey would', async () => {
+  const key = opensslKey();
+  const sealer = await prepareEncryption('correct horse', { cost: cheap });
+  const blob = sealer.seal(key);
+  assert.deepEqual(await decryptPrivateKey(blob, 'correct horse'), key);
+  await assert.rejects(decryptPrivateKey(blob, 'wrong horse'), badInput);
+  assert.throws(() => sealer.seal(key), RangeError, 'its nonce is used once');
+  const fresh = await prepareEncryption('correct horse', { cost: cheap });
+  assert.throws(() => fresh.seal(new Uint8Array([1, 2, 3])), badInput);
 });

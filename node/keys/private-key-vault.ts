@@ -51,6 +51,58 @@ async function deriveKey(passphrase: string, salt: Uint8Array, cost: ScryptCost)
   return scryptAsync(normalise(passphrase), salt, { N, r: cost.r, p: cost.p, dkLen: 32 });
 }
 
+function checkPkcs8(pkcs8: Uint8Array): void {
+  if (!(pkcs8 instanceof Uint8Array) || pkcs8.length < 2 || pkcs8[0] !== 0x30) {
+    throw new CertsyncError('bad-input', 'a PKCS#8 private key is a DER SEQUENCE');
+  }
+}
+
+/** Seals one PKCS#8 key at once, with a key derived beforehand (see {@link prepareEncryption}). */
+export interface KeySealer {
+  /**
+   * The encrypted blob of `pkcs8`.
+   *
+   * @throws CertsyncError `bad-input` when `pkcs8` is not a DER SEQUENCE
+   * @throws RangeError when this sealer already sealed a key (its nonce is used up)
+   */
+  seal(pkcs8: Uint8Array): Uint8Array;
+}
+
+/**
+ * Derives the key for one future encryption under `passphrase` now (scrypt takes about a
+ * second), so that a key can then be sealed without waiting: how a session stores a key it
+ * receives. The sealer seals one key; the blob is that of {@link encryptPrivateKey}.
+ *
+ * @throws TypeError for an empty passphrase; RangeError for a cost outside the limits
+ */
+export async function prepareEncryption(
+  passphrase: string,
+  options: { cost?: ScryptCost; random?: RandomSource } = {},
+): Promise<KeySealer> {
+  const cost = options.cost ?? DEFAULT_SCRYPT_COST;
+  checkCost(cost, 'caller');
+  const random = options.random ?? systemRandom;
+  const header = new Uint8Array(HEADER);
+  header.set(MAGIC);
+  header.set([cost.logN, cost.r, cost.p], 4);
+  header.set(random(16), 7);
+  header.set(random(24), 23);
+  const key = await deriveKey(passphrase, header.subarray(7, 23), cost);
+  let used = false;
+  return {
+    seal(pkcs8: Uint8Array): Uint8Array {
+      checkPkcs8(pkcs8);
+      if (used) throw new RangeError('expected an unused sealer, got one that sealed a key');
+      used = true;
+      const sealed = xchacha20poly1305(key, header.subarray(23), header).encrypt(pkcs8);
+      const out = new Uint8Array(HEADER + sealed.length);
+      out.set(header);
+      out.set(sealed, HEADER);
+      return out;
+    },
+  };
+}
+
 /**
  * Encrypts a PKCS#8 private key (DER) under a passphrase.
  * @throws CertsyncError `bad-input` when `pkcs8` is not a DER SEQUENCE
@@ -61,23 +113,8 @@ export async function encryptPrivateKey(
   passphrase: string,
   options: { cost?: ScryptCost; random?: RandomSource } = {},
 ): Promise<Uint8Array> {
-  if (!(pkcs8 instanceof Uint8Array) || pkcs8.length < 2 || pkcs8[0] !== 0x30) {
-    throw new CertsyncError('bad-input', 'a PKCS#8 private key is a DER SEQUENCE');
-  }
-  const cost = options.cost ?? DEFAULT_SCRYPT_COST;
-  checkCost(cost, 'caller');
-  const random = options.random ?? systemRandom;
-  const header = new Uint8Array(HEADER);
-  header.set(MAGIC);
-  header.set([cost.logN, cost.r, cost.p], 4);
-  header.set(random(16), 7);
-  header.set(random(24), 23);
-  const key = await deriveKey(passphrase, header.subarray(7, 23), cost);
-  const sealed = xchacha20poly1305(key, header.subarray(23), header).encrypt(pkcs8);
-  const out = new Uint8Array(HEADER + sealed.length);
-  out.set(header);
-  out.set(sealed, HEADER);
-  return out;
+  checkPkcs8(pkcs8);
+  return (await prepareEncryption(passphrase, options)).seal(pkcs8);
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * Private keys of the user's own certificates, kept only as opaque encrypted PKCS#8 blobs:
- * encrypting, decrypting and deciding when a key may travel belong to the session layer.
+ * encrypting, decrypting and deciding when a key may travel belong to node/keys and the
+ * session layer (node/keys/private-key-ring.ts).
  */
 import type { StoreContext } from './context.ts';
 
@@ -35,6 +36,17 @@ export class PrivateKeys {
         .get(fingerprint);
       return blob instanceof Buffer ? new Uint8Array(blob) : undefined;
     });
+  }
+
+  /** The certificates with a stored key, and when each key was stored, oldest first. */
+  entries(): { fingerprint: Uint8Array; addedAt: Date }[] {
+    return this.ctx.read(() =>
+      (
+        this.ctx.db
+          .prepare('SELECT fingerprint, added_at FROM private_keys ORDER BY added_at, fingerprint')
+          .all() as { fingerprint: Buffer; added_at: number }[]
+      ).map((r) => ({ fingerprint: new Uint8Array(r.fingerprint), addedAt: new Date(r.added_at) })),
+    );
   }
 
   /** Fingerprints of the certificates with a stored key. */
