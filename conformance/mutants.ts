@@ -252,20 +252,19 @@ export const MUTANTS: readonly Mutant[] = [
     caughtBy: ['list/orders'],
   },
   {
-    name: 'pads-its-cells',
-    breaks: "reconcile.md 8: every cell sent is a cell of the sketch of the sender's set",
+    name: 'repeats-a-listed-key',
+    breaks: 'reconcile.md 9.4: a key list holds each record of the sender once',
     hooks: {
       outgoing: (f) => [
         rewrite(f, (e) => {
-          const cells = e[2].get(1);
-          if (e[1] !== 16 || e[2].get(0) !== 0 || !(cells instanceof Uint8Array)) return;
-          const longer = new Uint8Array(cells.length + 8);
-          longer.set(cells);
-          e[2].set(1, longer);
+          const keys = e[2].get(0);
+          if (e[1] !== 17 || e[2].get(1) !== false || !(keys instanceof Uint8Array)) return;
+          if (keys.length < 6) return;
+          e[2].set(0, Uint8Array.from([...keys, ...keys.subarray(0, 6)]));
         }),
       ],
     },
-    caughtBy: ['reconcile/cells-are-the-sketch'],
+    caughtBy: ['reconcile/key-lists-when'],
   },
 ];
 
