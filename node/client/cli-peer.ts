@@ -24,6 +24,7 @@ import {
   type TransferProgress,
 } from './peer-session.ts';
 import type { Selection } from './selection.ts';
+import type { SessionKeys } from './session-keys.ts';
 
 /** Options of every command that talks to a peer. */
 export const LINK_OPTIONS: Readonly<Record<string, OptionSpec>> = {
@@ -54,6 +55,55 @@ export const SELECT_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   contact: { type: 'string', multiple: true, help: 'NAME  by contact name or label' },
   all: { type: 'boolean', help: 'every certificate' },
 };
+
+/** Options of `push` and `pull` for one private key. */
+export const PRIVATE_KEY_OPTIONS: Readonly<Record<string, OptionSpec>> = {
+  'private-key': {
+    type: 'string',
+    help: 'FINGERPRINT  the private key of this one certificate, and nothing else (node/client/README.md)',
+  },
+  'passphrase-file': {
+    type: 'string',
+    help: "FILE  with --private-key: the store's passphrase, FILE's first line (default $CERTSYNC_PASSPHRASE, else asked)",
+  },
+};
+
+/**
+ * The certificate fingerprint prefix `--private-key` names, lowercase hex; undefined without
+ * the option. A private key is named alone: no other selection may come with it, so that no
+ * key travels by a pattern that happens to match.
+ *
+ * @throws UsageError for a value that is not hex of at least 4 digits, or beside a selection
+ */
+export function privateKeyFrom(
+  ctx: CommandContext,
+  allowed: readonly string[],
+): string | undefined {
+  const arg = str(ctx, 'private-key');
+  if (arg === undefined) {
+    if (ctx.options['passphrase-file'] !== undefined) {
+      throw new UsageError('--passphrase-file goes with --private-key FINGERPRINT');
+    }
+    return undefined;
+  }
+  const hex = arg.replace(/:/g, '').toLowerCase();
+  if (!/^[0-9a-f]{4,64}$/.test(hex)) {
+    throw new UsageError(
+      `--private-key: expected a certificate fingerprint (4 to 64 hex digits), got ${arg}`,
+    );
+  }
+  const others = Object.keys(ctx.options).filter(
+    (name) =>
+      !allowed.includes(name) && !(name in LINK_OPTIONS) && !['json', 'store'].includes(name),
+  );
+  if (others.length > 0 || ctx.positionals.length > 0) {
+    const what = others.length ? others.map((o) => `--${o}`).join(', ') : 'other fingerprints';
+    throw new UsageError(
+      `--private-key names exactly one key, by its certificate; it goes without ${what}`,
+    );
+  }
+  return hex;
+}
 
 function str(ctx: CommandContext, name: string): string | undefined {
   const v = ctx.options[name];
@@ -212,7 +262,8 @@ export interface SessionProgress {
 /**
  * Runs `work` in one session with the peer the options name, then says goodbye. A progress
  * bar runs on standard error unless `--json` or standard error is not a terminal.
- * `withhold` names certificates a reconcile in this session does not offer.
+ * `withhold` names certificates a reconcile in this session does not offer; `keys` are the
+ * private keys the session may offer or take (none when absent).
  *
  * @throws CertsyncError from the link, the handshake or the session
  */
@@ -222,6 +273,7 @@ export async function withPeer<T>(
   label: string,
   work: (session: PeerSession) => Promise<T>,
   withhold?: ReadonlySet<string>,
+  keys?: SessionKeys,
 ): Promise<T> {
   const logger = loggerFrom(ctx);
   const opened = await dialLink(linkSpecFrom(ctx, logger));
@@ -247,6 +299,7 @@ export async function withPeer<T>(
       chooseVictim: overflowChooser(ctx),
       onProgress: (p) => (last = p),
       ...(withhold ? { withhold } : {}),
+      ...(keys ? { keys } : {}),
       ...(logger ? { logger } : {}),
     });
     if (session.peer.newlyPaired) ctx.warn(`Paired with ${session.peer.name}.`);

@@ -34,6 +34,7 @@ import {
 import { storeIdentity, storePeerBook } from '../keys/store-peer-book.ts';
 import type { Store } from '../store/index.ts';
 import { DeadlineLink } from './deadline-link.ts';
+import type { SessionKeys } from './session-keys.ts';
 import { SessionStore } from './session-store.ts';
 
 /** Default bound of a handshake after the hellos, in ms. */
@@ -114,6 +115,11 @@ export interface PeerSessionOptions {
   readonly onProgress?: (p: TransferProgress) => void;
   /** Called for every validity report the peer sends. */
   readonly onValidityReport?: (results: readonly ValidityResult[]) => void;
+  /**
+   * The private keys this session may offer and take (node/client/session-keys.ts); without
+   * it, the session lists, sends and stores no private key.
+   */
+  readonly keys?: SessionKeys;
   readonly logger?: Logger;
 }
 
@@ -210,7 +216,7 @@ export class PeerSession {
   ): Promise<PeerSession> {
     // Read before the store itself, so that no change the session did not see counts as seen.
     const counterAtStart = options.store.sync.counter();
-    const sessionStore = new SessionStore(options.store, 'peer', options.withhold);
+    const sessionStore = new SessionStore(options.store, 'peer', options.withhold, options.keys);
     const env: SessionEnv = { store: sessionStore, reconciler: new Reconciler(sessionStore) };
     const frameLimit = Math.max(
       MIN_FRAME_BYTES,
@@ -225,7 +231,7 @@ export class PeerSession {
       timeouts: { ...DEFAULT_TIMEOUTS, ...options.timeouts },
       // Only a paired peer gets past the handshake below, so the engine never sees another.
       standing: 'paired',
-      exportPrivateKeys: false,
+      exportPrivateKeys: options.keys?.offering ?? false,
     });
     const started = step(state, { kind: 'start', now: Date.now() }, env);
     state = started.state;
@@ -341,6 +347,24 @@ export class PeerSession {
       if (!cursor) break;
     }
     return out;
+  }
+
+  /**
+   * The first `limit` entries of the peer's listing in `order`, and how many it holds.
+   *
+   * @throws CertsyncError when the session ends first or the peer refuses
+   */
+  async listFirst(
+    order: ListOrder,
+    limit: number,
+  ): Promise<{ entries: ListEntry[]; total: number }> {
+    const id = this.state.nextId;
+    const page = this.waitFor((e) => e.kind === 'list-page' && e.page.id === id, id);
+    this.command({ op: 'list', order, filter: 'all', limit });
+    const e = await page;
+    return e.kind === 'list-page'
+      ? { entries: [...e.page.entries], total: e.page.total }
+      : { entries: [], total: 0 };
   }
 
   /**
@@ -488,6 +512,7 @@ export class PeerSession {
         break;
       case 'items-acked':
       case 'items-received':
+        if (e.kind === 'items-acked') this.options.keys?.acknowledged(e.results);
         this.progress(e.transfer, e.kind === 'items-acked' ? 'sent' : 'received', e.results);
         break;
       case 'reconciled':

@@ -68,15 +68,20 @@ export function selectRecords(
   );
 }
 
-/** The peer's listed items the selection names, in the order given. */
+/**
+ * The peer's listed items the selection names, in the order given. Private keys a peer lists
+ * are never selected: a key is fetched only by `pull --private-key`, alone.
+ */
 export function selectEntries(s: Selection, entries: readonly ListEntry[]): ListEntry[] {
-  return entries.filter((e) =>
-    matches(s, {
-      hex: hexOf(e.id),
-      subject: e.subject,
-      emails: e.emails.map((m) => m.toLowerCase()),
-      contact: e.contact,
-      label: e.label,
-    }),
+  return entries.filter(
+    (e) =>
+      e.kind !== 'key' &&
+      matches(s, {
+        hex: hexOf(e.id),
+        subject: e.subject,
+        emails: e.emails.map((m) => m.toLowerCase()),
+        contact: e.contact,
+        label: e.label,
+      }),
   );
 }

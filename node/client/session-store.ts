@@ -4,6 +4,9 @@
  * transfers under a mode, deletes on the peer's request) and reconciliation's `SyncStore`
  * (digest, item hashes, sketch keys, the merge rule under capacity).
  *
+ * Private keys never enter the digest, a reconcile or a pull by filter: only the keys the
+ * session's {@link SessionKeys} offers are listed and read, and a received key goes to it.
+ *
  * The digest tree and sketch keys are kept in memory for the session: built from the file
  * when the session opens and updated after every write made through this object. Writes by
  * another process during the session are not seen until the next session; the digest sent
@@ -42,6 +45,7 @@ import { bytesOf, hexOf } from '../../protocol/wire/hex.ts';
 import { parseCertificate, parseCrl, sha256 } from '../pki/index.ts';
 import type { CertificateRecord, CrlRecord, Store } from '../store/index.ts';
 import { listEntryOf, crlEntryOf } from './list-entry.ts';
+import type { SessionKeys } from './session-keys.ts';
 
 /** Most overflow candidates an alert names (spec/protocol.md, "overflow-alert"). */
 const ALERT_CANDIDATES = 16;
@@ -63,17 +67,26 @@ export class SessionStore implements StoreView, SyncStore {
 
   /** Hex ids left out of the reconcile: certificates this side found invalid. */
   private readonly withheld: ReadonlySet<string>;
+  /** The private keys this session may list, send and take; none when absent. */
+  private readonly keys: SessionKeys | undefined;
 
   /**
    * @param source recorded as each received item's source
    * @param withheld hex ids of live certificates not to offer in a reconcile (invalid ones:
    *   spec/reconcile.md sees a store without them, so the peer is not sent them)
+   * @param keys the session's private keys (node/client/session-keys.ts); none when absent
    * @throws CertsyncError when the store cannot be read
    */
-  constructor(store: Store, source: string, withheld: ReadonlySet<string> = new Set()) {
+  constructor(
+    store: Store,
+    source: string,
+    withheld: ReadonlySet<string> = new Set(),
+    keys?: SessionKeys,
+  ) {
     this.store = store;
     this.source = source;
     this.withheld = withheld;
+    this.keys = keys;
     this.origin = store.id;
     this.index = new MemoryStore({ origin: store.id, capacity: null });
     for (const e of store.sync.entries()) this.refresh(e.kind, e.fingerprint);
@@ -192,6 +205,14 @@ export class SessionStore implements StoreView, SyncStore {
         this.store.crls.list().map((c) => crlEntryOf(c, this.crlDer(c.fingerprint).length)),
       );
     }
+    if (this.keys?.offering) {
+      // Offered keys lead, each certificate of one right behind, so that a peer sees them in
+      // a first short page (session-keys.ts).
+      const lead = this.keys.certificates();
+      const first = lead.flatMap((hex) => entries.filter((e) => hexOf(e.id) === hex));
+      const rest = entries.filter((e) => !lead.includes(hexOf(e.id)));
+      entries = [...this.keys.entries(), ...first, ...rest];
+    }
     if (q.only) {
       const only = q.only;
       entries = entries.filter((e) => only.has(hexOf(e.id)));
@@ -216,6 +237,11 @@ export class SessionStore implements StoreView, SyncStore {
   read(ids: readonly string[]): readonly (Item | Tombstone)[] {
     const out: (Item | Tombstone)[] = [];
     for (const id of ids) {
+      const key = this.keys?.item(id);
+      if (key) {
+        out.push(key);
+        continue;
+      }
       const fp = bytesOf(id);
       const cert = this.store.certificates.get(fp);
       if (cert) {
@@ -244,6 +270,7 @@ export class SessionStore implements StoreView, SyncStore {
   receive(entry: Item | Tombstone, mode: TransferMode, victim?: string): ReceiveOutcome {
     if ('deletedAt' in entry) return done(this.receiveTombstone(entry));
     if (entry.kind === 'key') {
+      if (this.keys && entry.der) return done(this.keys.receive(entry.der));
       const id = entry.der ? sha256(entry.der) : (entry.id as Uint8Array);
       return done({ id, outcome: 'refused', code: 'private-key-refused' });
     }

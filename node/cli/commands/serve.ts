@@ -9,6 +9,11 @@
  * connects), the handshake after it (`--handshake-timeout`), and a session in which the
  * peer sends nothing while this side waits on nothing of its own (`--idle-timeout`). Waits
  * within a session are the protocol's own (spec/protocol.md, "Timeouts").
+ *
+ * Private keys cross only when this side's user allows it: `--accept-private-keys` takes
+ * the one key a peer offers with `push --private-key`, `--send-private-keys` lets a peer
+ * fetch one with `pull --private-key`; either needs the store's passphrase, checked at start
+ * (node/client/private-key-transfer.ts).
  */
 import { CertsyncError, isCertsyncError, isErrorCode } from '../../../protocol/errors.ts';
 import {
@@ -23,6 +28,10 @@ import {
 import { LINK_OPTIONS, linkSpecFrom, loggerFrom, pairingFrom } from '../../client/cli-peer.ts';
 import { listenLink, type OpenLink } from '../../client/links.ts';
 import { checkOwnStore, invalidOwnCertificates } from '../../client/validity.ts';
+import { serveKeys, takeOfferedKey, type KeyTransfer } from '../../client/private-key-transfer.ts';
+import { SessionKeys } from '../../client/session-keys.ts';
+import type { Store } from '../../store/index.ts';
+import { PASSPHRASE_OPTIONS, storePassphrase } from '../passphrase.ts';
 import {
   CODE_PAIRING_WAIT_MS,
   HANDSHAKE_WAIT_MS,
@@ -40,6 +49,31 @@ interface Visit {
   readonly error: string | null;
   /** The error code when the visit failed. */
   readonly code?: string;
+  /** The private key the peer offered and this side took, with what the store did. */
+  readonly privateKey?: { readonly certificate: string; readonly outcome: string };
+}
+
+/** The private-key settings of `serve`, or null when it neither takes nor sends keys. */
+async function keyPolicyFrom(ctx: CommandContext, store: Store) {
+  const accept = ctx.options['accept-private-keys'] === true;
+  const send = ctx.options['send-private-keys'] === true;
+  if (!accept && !send) {
+    if (ctx.options['passphrase-file'] !== undefined) {
+      throw new UsageError(
+        '--passphrase-file goes with --accept-private-keys or --send-private-keys',
+      );
+    }
+    return null;
+  }
+  const passphrase = await storePassphrase(ctx, 'for private keys', {
+    confirm: store.privateKeys.list().length === 0,
+  });
+  return serveKeys(store, passphrase, { accept, send });
+}
+
+function keyJson(k: KeyTransfer): { certificate: string; outcome: string } {
+  const code = k.result.code ? ` ${k.result.code}` : '';
+  return { certificate: k.certificate, outcome: `${k.result.outcome}${code}` };
 }
 
 /** The auto mode from `--auto`, else the store's setting. */
@@ -70,6 +104,10 @@ function visitLine(v: Visit): string {
   if (r) parts.push(`synced (${r.stored} received, ${r.sentFull} sent, mode ${r.mode})`);
   const c = v.auto?.comparison;
   if (c) parts.push(`compared (${c.mine} mine, ${c.theirs} theirs, ${c.both} both)`);
+  if (v.privateKey) {
+    const { certificate, outcome } = v.privateKey;
+    parts.push(`private key of ${certificate.slice(0, 16)}: ${outcome}`);
+  }
   parts.push(`${v.certificates} certificates now`);
   if (v.error) parts.push(`ended: ${v.error}`);
   return parts.join(', ');
@@ -93,6 +131,15 @@ const serve: Command = {
       type: 'string',
       help: `S  the whole handshake (default ${HANDSHAKE_WAIT_MS / 1000}, or ${CODE_PAIRING_WAIT_MS / 1000} with --pair and no --secret)`,
     },
+    'accept-private-keys': {
+      type: 'boolean',
+      help: 'take the one private key a peer offers with push --private-key (needs a passphrase)',
+    },
+    'send-private-keys': {
+      type: 'boolean',
+      help: 'let peers fetch one named private key with pull --private-key (needs a passphrase)',
+    },
+    ...PASSPHRASE_OPTIONS,
     'idle-timeout': {
       type: 'string',
       help: `S  a session where the peer sends nothing and nothing is running (default ${SERVE_IDLE_MS / 1000})`,
@@ -111,6 +158,7 @@ const serve: Command = {
       pairing?.kind === 'pair' ? CODE_PAIRING_WAIT_MS : HANDSHAKE_WAIT_MS,
     );
     const idleMs = secondsOption(ctx, 'idle-timeout', SERVE_IDLE_MS);
+    const keyPolicy = await keyPolicyFrom(ctx, store);
     const listener = await listenLink(linkSpecFrom(ctx, logger));
     // Status for people and scripts alike (a test waits for this line), so not ctx.warn.
     process.stderr.write(`certsync: listening on ${listener.address}\n`);
@@ -145,6 +193,7 @@ const serve: Command = {
             auto === 'sync' || auto === 'check-and-sync'
               ? await invalidOwnCertificates(store, check?.ran ? check.results : undefined)
               : undefined;
+          const keys = keyPolicy ? new SessionKeys(store, keyPolicy.offers) : undefined;
           const session = await acceptSession(counting, {
             store,
             autoSync: auto === 'sync' || auto === 'check-and-sync',
@@ -155,11 +204,17 @@ const serve: Command = {
             handshakeWaitMs: handshakeMs,
             idleMs,
             ...(pairing ? { pairing } : {}),
+            ...(keys ? { keys } : {}),
             ...(logger ? { logger } : {}),
           });
           if (session.peer.newlyPaired) ctx.warn(`certsync: paired with ${session.peer.name}`);
           const mode = auto === 'check-and-sync' ? 'sync' : auto;
           const result = await runAuto(session, mode, store).catch(() => null);
+          const accept = keyPolicy?.accept;
+          const taken =
+            keys && accept
+              ? await takeOfferedKey(session, keys, store, accept).catch(() => null)
+              : null;
           const ended = await session.whenEnded();
           visit = {
             peer: session.peer.name,
@@ -167,6 +222,7 @@ const serve: Command = {
             certificates: store.capacity.state().count,
             error: ended ? ended.message : null,
             ...(ended ? { code: ended.code } : {}),
+            ...(taken ? { privateKey: keyJson(taken) } : {}),
           };
         } catch (error) {
           // Where a link stands for no peer until a frame comes (serial, IrDA), a link that
