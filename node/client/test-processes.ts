@@ -178,6 +178,9 @@ export function haveSocat(): boolean {
  * @throws Error when socat does not make them within `timeoutMs`
  */
 export async function startPtyPair(dir: string, timeoutMs = 10_000): Promise<PtyPair> {
+  if (!haveSocat()) {
+    throw new Error('socat is not installed: these tests need the Debian package socat (.ci/run)');
+  }
   const a = join(dir, 'pty-a');
   const b = join(dir, 'pty-b');
   const child = spawn('socat', [`PTY,link=${a},raw,echo=0`, `PTY,link=${b},raw,echo=0`], {

@@ -7,7 +7,6 @@ import { Store } from '../store/index.ts';
 import { buildStandardPki, type StandardPki } from '../testing/openssl-pki.ts';
 import {
   certsyncJson,
-  haveSocat,
   integrityCheck,
   runCertsync,
   ServeProcess,
@@ -37,7 +36,7 @@ after(async () => {
 
 test(
   'a long-lived serve on a serial pty answers one peer after another: auto list, push into a full store, pull',
-  { timeout: 300_000, skip: !haveSocat() && 'socat is not installed' },
+  { timeout: 300_000 },
   async () => {
     const pc = join(dir, 'pc.sqlite');
     const phone = join(dir, 'phone.sqlite');
