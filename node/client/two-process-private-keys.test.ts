@@ -23,6 +23,8 @@ let dir: string;
 /** Alice's certificate fingerprint, hex, and her key as openssl wrote it (PKCS#8 DER). */
 let alice: string;
 let aliceKey: Uint8Array;
+/** The pc every test pairs with: see {@link pcWithKey}. */
+let pc: string;
 
 const PASSPHRASES = { pc: 'pc passphrase', phone: 'phone passphrase', wrong: 'wrong one' };
 
@@ -38,6 +40,7 @@ before(async () => {
   alice = execFileSync('sha256sum', { input: pki.alice.der }).toString().slice(0, 64);
   const [block] = decodePem(await readFile(pki.alice.keyPath, 'utf8'));
   aliceKey = block?.der as Uint8Array;
+  pc = await pcWithKey('pc');
 });
 
 after(async () => {
@@ -85,13 +88,13 @@ async function secretOf(store: string): Promise<string> {
 
 /** The pc: alice, her CA chain and bob, and alice's private key under the pc's passphrase. */
 async function pcWithKey(name: string): Promise<string> {
-  const pc = await init(name, 'alice.pem', 'bob.pem', 'root.pem', 'intermediate.pem');
+  const store = await init(name, 'alice.pem', 'bob.pem', 'root.pem', 'intermediate.pem');
   const r = await runCertsync(
-    ['key', 'import', pki.alice.keyPath, '--store', pc, '--passphrase-file', 'pc.pw'],
+    ['key', 'import', pki.alice.keyPath, '--store', store, '--passphrase-file', 'pc.pw'],
     dir,
   );
   assert.equal(r.status, 0, r.stderr);
-  return pc;
+  return store;
 }
 
 const tcp = (serve: ServeProcess) => ['--link', 'tcp', '--port', String(serve.port)];
@@ -100,7 +103,6 @@ test(
   'push --private-key: the receiver stores the key encrypted under its own passphrase, and its export is the key of the certificate',
   { timeout: 300_000 },
   async () => {
-    const pc = await pcWithKey('pc');
     const phone = await init('phone');
     const secret = await secretOf(pc);
     const serve = await ServeProcess.start(
@@ -171,7 +173,6 @@ test(
   'a key goes only to a paired peer that allowed it; a reconcile and a plain push carry none',
   { timeout: 300_000 },
   async () => {
-    const pc = await pcWithKey('pc2');
     const phone = await init('phone2');
     const secret = await secretOf(pc);
     const refusing = await ServeProcess.start(
@@ -180,7 +181,7 @@ test(
     );
     try {
       const r = await runCertsync(
-        ['push', '--store', pc, ...tcp(refusing), '--pair', 'phone', '--secret', secret].concat([
+        ['push', '--store', pc, ...tcp(refusing), '--pair', 'phone2', '--secret', secret].concat([
           '--private-key',
           alice,
           '--passphrase-file',
@@ -205,7 +206,7 @@ test(
       dir,
     );
     try {
-      const link = [...tcp(accepting), '--peer', 'phone'];
+      const link = [...tcp(accepting), '--peer', 'phone2'];
       // A push without --private-key sends the certificate alone, a reconcile certificates.
       const plain = await certsyncJson<{ counts: Record<string, number> }>(
         ['push', '--store', pc, ...link, '--fingerprint', alice, '--offline'],
@@ -217,17 +218,6 @@ test(
         dir,
       );
       assert.equal(synced.certificates, 4);
-
-      // A stranger holding the same key and certificate gets no further than the handshake.
-      const stranger = await pcWithKey('stranger');
-      const r = await runCertsync(
-        ['push', '--store', stranger, ...tcp(accepting), '--private-key', alice].concat([
-          '--passphrase-file',
-          'pc.pw',
-        ]),
-        dir,
-      );
-      assert.equal(r.status, exitStatusFor('not-paired'), r.stderr);
 
       // The key goes only alone: never beside a selection.
       const mixed = await runCertsync(
@@ -249,7 +239,6 @@ test(
   'pull --private-key fetches the one named key from a peer that allows sending keys',
   { timeout: 300_000 },
   async () => {
-    const pc = await pcWithKey('pc3');
     const laptop = await init('laptop');
     const secret = await secretOf(pc);
 
@@ -306,6 +295,18 @@ test(
         dir,
       );
       assert.deepEqual(all.counts, { stored: 3, unchanged: 1 });
+
+      // A stranger asking for the same key gets no further than the handshake.
+      const stranger = await init('stranger');
+      const r = await runCertsync(
+        ['pull', '--store', stranger, ...tcp(sending), '--private-key', alice].concat([
+          '--passphrase-file',
+          'laptop.pw',
+        ]),
+        dir,
+      );
+      assert.equal(r.status, exitStatusFor('not-paired'), r.stderr);
+      assert.deepEqual(rawKeys(stranger), []);
     } finally {
       await sending.stop();
     }
