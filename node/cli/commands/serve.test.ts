@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import { formatPairingSecret } from '../../../protocol/secure/pairing.ts';
 import { dialLink } from '../../client/links.ts';
 import { connectSession } from '../../client/peer-session.ts';
 import { runCertsync, ServeProcess } from '../../client/test-processes.ts';
+import { fileURLToPath } from 'node:url';
 import { Store } from '../../store/index.ts';
 
 const SECRET = formatPairingSecret(new Uint8Array(16).fill(3));
@@ -190,3 +192,59 @@ test('serve refuses a timeout that is not a number of seconds', async () => {
   assert.equal(r.status, 2);
   assert.match(r.stderr, /--idle-timeout: expected seconds above 0, got soon/);
 });
+
+const PROBE = fileURLToPath(new URL('../../testing/serve-heap-probe.ts', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+
+test(
+  'a long-lived serve does not grow with the number of peers it has cut off',
+  {
+    timeout: 120_000,
+  },
+  async () => {
+    const store = await newStore('heap');
+    const child = spawn(
+      process.execPath,
+      ['--expose-gc', '--import', 'tsx', PROBE, '--store', store, '--link', 'tcp', '--port', '0'],
+      { cwd: ROOT, stdio: ['pipe', 'ignore', 'pipe'] },
+    );
+    let said = '';
+    const waiters: ((line: string) => void)[] = [];
+    child.stderr.on('data', (d: Buffer) => {
+      said += d.toString();
+      for (let m = /\n/.exec(said); m; m = /\n/.exec(said)) {
+        const line = said.slice(0, m.index);
+        said = said.slice(m.index + 1);
+        for (const w of waiters.splice(0)) w(line);
+      }
+    });
+    const nextLine = () => new Promise<string>((resolve) => waiters.push(resolve));
+    try {
+      const listening = await nextLine();
+      const port = Number(/127\.0\.0\.1:(\d+)/.exec(listening)?.[1]);
+      assert.ok(port > 0, listening);
+      const garbage = (n: number) =>
+        Array.from({ length: n }).reduce<Promise<unknown>>(
+          (p) =>
+            p.then(() =>
+              rawPeer(port, (s) => void s.write(Buffer.from([0, 0, 0, 1, 0xff])), 5_000),
+            ),
+          Promise.resolve(),
+        );
+      const heap = async () => {
+        const line = nextLine();
+        child.stdin.write('heap\n');
+        return Number(/^heap (\d+)$/.exec(await line)?.[1]);
+      };
+      await garbage(200);
+      const before = await heap();
+      await garbage(1_500);
+      const grown = (await heap()) - before;
+      // A peer's link held after its visit is about 3 KiB: 1,500 of them would be 4 MiB.
+      assert.ok(grown < 1_000_000, `the heap grew by ${grown} bytes over 1,500 peers`);
+    } finally {
+      child.stdin.end();
+      child.kill('SIGTERM');
+    }
+  },
+);

@@ -162,11 +162,12 @@ const serve: Command = {
     const listener = await listenLink(linkSpecFrom(ctx, logger));
     // Status for people and scripts alike (a test waits for this line), so not ctx.warn.
     process.stderr.write(`certsync: listening on ${listener.address}\n`);
-    const visits: Visit[] = [];
+    // A long-lived serve keeps no list of visits: the count, and the first that failed.
+    let visits = 0;
+    let failed: Visit | undefined;
     let stopping = false;
     let current: OpenLink | null = null;
     let wake: () => void = () => undefined;
-    const stopped = new Promise<null>((resolve) => (wake = () => resolve(null)));
     let closing: Promise<void> | null = null;
     const closeListener = (): Promise<void> => (closing ??= listener.close());
     // Closing the device or socket under a waiting link ends it at once; a graceful close
@@ -181,7 +182,13 @@ const serve: Command = {
     process.once('SIGTERM', stop);
     try {
       while (!stopping) {
-        const opened = await Promise.race([listener.next(), stopped]);
+        // A new wait per peer: racing one long-lived promise each time would keep every
+        // peer's link reachable from it, and a long-lived serve would grow with each peer.
+        const opened = await new Promise<OpenLink | null>((resolve, reject) => {
+          wake = () => resolve(null);
+          listener.next().then(resolve, reject);
+        });
+        wake = () => undefined;
         if (opened === null) break;
         current = opened;
         const counting = new CountingLink(opened.link);
@@ -249,7 +256,8 @@ const serve: Command = {
         }
         await opened.release();
         current = null;
-        visits.push(visit);
+        visits++;
+        if (visit.error !== null) failed ??= visit;
         if (ctx.json) ctx.writeStdout(`${JSON.stringify(visit)}\n`);
         else ctx.writeStdout(`${visitLine(visit)}\n`);
         if (ctx.options.once === true) break;
@@ -259,12 +267,11 @@ const serve: Command = {
       process.off('SIGTERM', stop);
       await closeListener();
     }
-    const failed = visits.find((v) => v.error !== null);
     if (ctx.options.once === true && failed) {
       const code = isErrorCode(failed.code) ? failed.code : 'internal';
       throw new CertsyncError(code, `the session with ${failed.peer} failed: ${failed.error}`);
     }
-    return { text: '', json: { visits: visits.length } };
+    return { text: '', json: { visits } };
   },
 };
 
