@@ -38,3 +38,19 @@ test('bytes and durations read as a person expects', () => {
   assert.equal(formatBytes(2_500_000), '2.5 MB');
   assert.equal(formatDuration(125), '2:05');
 });
+
+test('a terminal that reports 0 columns, or none, gets the bar at 80 columns, not cut to 10', () => {
+  for (const columns of [0, undefined, Number.NaN]) {
+    let now = 0;
+    const written: string[] = [];
+    const output = { write: (t: string) => written.push(t), columns };
+    const label = 'push to a peer with a long name';
+    const bar = new ProgressBar({ output, enabled: true, label, now: () => now });
+    now = 2000;
+    bar.update({ items: 5, total: 10, bytes: 10_000 });
+    const drawn = written.at(-1) ?? '';
+    const whole = bar.line(now);
+    assert.ok(whole.length > 80, `the line is longer than the fallback: ${whole}`);
+    assert.equal(drawn, `\r${whole.slice(0, 79)}\x1b[K`, `columns ${columns}: one short of 80`);
+  }
+});

@@ -8,8 +8,15 @@
 /** Where the bar is drawn: a terminal stream, or anything that looks like one in tests. */
 export interface ProgressOutput {
   write(text: string): unknown;
+  /** The terminal's width; 0 or absent when it reports none (then {@link FALLBACK_COLUMNS}). */
   readonly columns?: number;
 }
+
+/**
+ * The width assumed when the terminal reports none: a pty that was never given a size says 0
+ * columns, and a bar cut to fit that would show nothing useful.
+ */
+export const FALLBACK_COLUMNS = 80;
 
 /** Settings of a {@link ProgressBar}. */
 export interface ProgressOptions {
@@ -89,7 +96,12 @@ export class ProgressBar {
 
   private draw(now: number): void {
     const text = this.line(now);
-    const width = this.o.output.columns ?? 100;
+    const reported = this.o.output.columns;
+    const width =
+      reported !== undefined && Number.isFinite(reported) && reported > 0
+        ? reported
+        : FALLBACK_COLUMNS;
+    // One column short of the width, so that the cursor never wraps to a new line.
     this.o.output.write(`\r${text.slice(0, Math.max(10, width - 1))}\x1b[K`);
     this.drawn = true;
   }
