@@ -42,6 +42,12 @@ export interface CommandContext {
   writeStdout(data: string | Uint8Array): void;
   /** Writes one line to standard error (in text mode only: progress and warnings). */
   warn(line: string): void;
+  /**
+   * Writes `question` on standard error and resolves with the next line of standard input (a
+   * terminal or a pipe), or null when input ends. Lines that arrived before their question
+   * are answers too, taken in order (node/cli/typed-answers.ts).
+   */
+  ask(question: string): Promise<string | null>;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
 }

@@ -10,6 +10,7 @@ import { exitStatusFor, isCertsyncError } from '../../protocol/errors.ts';
 import { Store } from '../store/index.ts';
 import { UsageError, type Command, type CommandContext, type OptionSpec } from './command.ts';
 import { loadCommands, resolveCommand } from './registry.ts';
+import { TypedAnswers } from './typed-answers.ts';
 
 /** Options every command takes. */
 export const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
@@ -170,6 +171,8 @@ export async function main(argv: readonly string[], io: CliIo = PROCESS_IO): Pro
       );
     }
     const storeFlag = parsed.values.store;
+    // Made at the first question only: a command that asks nothing never reads its input.
+    let answers: TypedAnswers | undefined;
     const ctx: CommandContext = {
       options: parsed.values,
       positionals: parsed.positionals,
@@ -187,6 +190,10 @@ export async function main(argv: readonly string[], io: CliIo = PROCESS_IO): Pro
       writeStdout: io.stdout,
       warn: (line) => {
         if (!json) io.stderr(`${line}\n`);
+      },
+      ask: (question) => {
+        answers ??= new TypedAnswers(process.stdin, { write: (text: string) => io.stderr(text) });
+        return answers.ask(question);
       },
       env: io.env,
       cwd: io.cwd,

@@ -5,7 +5,6 @@
  * or by comparing a six-digit code), does its work in one session, says goodbye and exits.
  * The other side runs `certsync serve` on the matching link.
  */
-import { createInterface } from 'node:readline/promises';
 import { CertsyncError } from '../../protocol/errors.ts';
 import type { ListEntry } from '../../protocol/messages/records.ts';
 import { hexOf } from '../../protocol/wire/hex.ts';
@@ -171,21 +170,6 @@ export function loggerFrom(ctx: CommandContext): Logger | undefined {
 }
 
 /**
- * Reads one line from standard input (a terminal or a pipe); null when input is closed.
- * A script that pairs by code pipes in the code it read from the other side.
- */
-async function readAnswer(question: string): Promise<string | null> {
-  if (process.stdin.destroyed || process.stdin.readableEnded) return null;
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    const closed = new Promise<null>((resolve) => rl.once('close', () => resolve(null)));
-    return await Promise.race([rl.question(question), closed]);
-  } finally {
-    rl.close();
-  }
-}
-
-/**
  * How a pairing code is confirmed: the user types the code the other side shows. Only an
  * exact match confirms, so no flag or default can wave a relayed pairing through
  * (spec/session.md, "Pairing by numeric comparison").
@@ -193,7 +177,8 @@ async function readAnswer(question: string): Promise<string | null> {
 function confirmer(ctx: CommandContext) {
   return async (code: string, fingerprint: string): Promise<boolean> => {
     ctx.warn(`Pairing code ${code} (peer key ${fingerprint}).`);
-    const typed = await readAnswer('Type the code the other side shows: ');
+    // A script that pairs by code pipes in the code it read from the other side.
+    const typed = await ctx.ask('Type the code the other side shows: ');
     return typed !== null && typed.trim() === code;
   };
 }
@@ -233,20 +218,25 @@ export function overflowChooser(ctx: CommandContext): OverflowChooser {
     ctx.warn(`The peer's store is full; ${hexOf(incoming).slice(0, 16)} does not fit.`);
     if (mode === 'abort' || candidates.length === 0) return null;
     if (mode === 'oldest') return (candidates[0] as ListEntry).id;
-    return askVictim(candidates);
+    return askVictim(ctx, candidates);
   };
 }
 
 /**
  * Asks the user which of the peer's certificates to replace; the answer is read from
- * standard input, a terminal or a pipe. Anything but a listed number aborts.
+ * standard input, a terminal or a pipe, and may have been typed before the question showed
+ * (a push of several certificates asks once for each that does not fit). Anything but a
+ * listed number aborts.
  */
-async function askVictim(candidates: readonly ListEntry[]): Promise<Uint8Array | null> {
+async function askVictim(
+  ctx: CommandContext,
+  candidates: readonly ListEntry[],
+): Promise<Uint8Array | null> {
   const lines = candidates.map(
     (c, i) => `  ${String(i + 1).padStart(2)}  ${hexOf(c.id).slice(0, 16)}  ${displayName(c)}`,
   );
   process.stderr.write(`Replace which certificate on the peer?\n${lines.join('\n')}\n`);
-  const answer = (await readAnswer(`1-${candidates.length}, or a to abort: `))?.trim();
+  const answer = (await ctx.ask(`1-${candidates.length}, or a to abort: `))?.trim();
   const n = Number(answer);
   return answer && Number.isInteger(n) && n >= 1 && n <= candidates.length
     ? (candidates[n - 1] as ListEntry).id

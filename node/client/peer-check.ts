@@ -6,7 +6,6 @@
  * certificate for the same subject or address (own store first, then the key server) or
  * deletes it, as the user chooses. The time of each peer's last check is recorded.
  */
-import { createInterface } from 'node:readline/promises';
 import type { ValidityResult } from '../../protocol/messages/catalog.ts';
 import { bytesOf, hexOf } from '../../protocol/wire/hex.ts';
 import { parseCertificate } from '../pki/index.ts';
@@ -35,6 +34,11 @@ export interface PeerCheckOptions {
   readonly check: CheckOptions;
   /** Where notes for the user go. */
   readonly warn: (line: string) => void;
+  /**
+   * Asks the user a question and resolves with the answer, or null when there is none (fix
+   * `ask`; without it, `ask` keeps every certificate).
+   */
+  readonly ask?: (question: string) => Promise<string | null>;
   /** Clock in ms; default Date.now. */
   readonly now?: number;
 }
@@ -132,7 +136,7 @@ async function fixOne(
   options: PeerCheckOptions,
 ): Promise<string | undefined> {
   let fix = options.fix;
-  if (fix === 'ask') fix = await ask(v);
+  if (fix === 'ask') fix = await askFix(v, options.ask);
   if (fix === 'none') return undefined;
   const id = bytesOf(v.fingerprint);
   if (fix === 'delete') {
@@ -165,20 +169,16 @@ async function fixOne(
   return 'kept (no valid replacement)';
 }
 
-async function ask(v: CheckedCertificate): Promise<PeerFix> {
-  if (!process.stdin.isTTY) return 'none';
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    const a = await rl.question(
-      `${v.fingerprint.slice(0, 16)} ${v.subject}: ${v.status} (${v.reason}).\n` +
-        '  [r]eplace, replace or [d]elete, [x] delete, [k]eep? ',
-    );
-    const c = a.trim().toLowerCase();
-    if (c === 'r') return 'replace';
-    if (c === 'd') return 'replace-or-delete';
-    if (c === 'x') return 'delete';
-    return 'none';
-  } finally {
-    rl.close();
-  }
+/** The user's choice for one invalid certificate; no answer, or any other, keeps it. */
+async function askFix(v: CheckedCertificate, ask: PeerCheckOptions['ask']): Promise<PeerFix> {
+  if (!ask) return 'none';
+  const answer = await ask(
+    `${v.fingerprint.slice(0, 16)} ${v.subject}: ${v.status} (${v.reason}).\n` +
+      '  [r]eplace, replace or [d]elete, [x] delete, [k]eep? ',
+  );
+  const c = (answer ?? '').trim().toLowerCase();
+  if (c === 'r') return 'replace';
+  if (c === 'd') return 'replace-or-delete';
+  if (c === 'x') return 'delete';
+  return 'none';
 }

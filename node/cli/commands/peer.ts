@@ -133,7 +133,10 @@ const check: Command = {
   positionals: { min: 0, max: 0 },
   options: {
     ...LINK_OPTIONS,
-    fix: { type: 'string', help: `WHAT  ${PEER_FIXES.join(', ')} (default ask, else none)` },
+    fix: {
+      type: 'string',
+      help: `WHAT  ${PEER_FIXES.join(', ')} (default ask on a terminal, else none; ask reads the answers from standard input)`,
+    },
     keyserver: { type: 'string', help: 'URL  key server for replacements (default: setting)' },
     force: { type: 'boolean', help: 'check even when the check interval has not passed' },
     offline: { type: 'boolean', help: 'no CRL or OCSP fetches; the store CRLs only' },
@@ -162,6 +165,7 @@ const check: Command = {
         ...(keyserver ? { keyserver } : {}),
         check: { offline: ctx.options.offline === true, revocation, ...(at ? { at } : {}) },
         warn: (line) => ctx.warn(line),
+        ask: (question) => ctx.ask(question),
       });
       if (!report.ran) {
         const last = new Date(report.lastCheckAt ?? 0).toISOString();
