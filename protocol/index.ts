@@ -73,6 +73,7 @@ export {
 export type {
   ListQuery,
   ListResult,
+  ReceiveContext,
   ReceiveOutcome,
   SessionReconciler,
   StoreView,

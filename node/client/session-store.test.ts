@@ -54,26 +54,30 @@ test('a full alert store names end-entity candidates before CA certificates, and
   store.close();
 });
 
-test('update replaces the expired certificate of the same address', async () => {
+test('update offers the expired certificate of the same address, then replaces it with a tombstone', async () => {
   const { store, view } = open(null);
   const carol2 = await pki.pki.leaf('Carol Example', pki.intermediate, {
     email: 'carol@example.org',
   });
   store.certificates.add([parseCertificate(pki.carol.der)], { source: 'test' });
-  const out = view.receive(item(carol2.der), 'update');
+  const old = hexOf(sha256(pki.carol.der));
+  const first = view.receive(item(carol2.der), 'update');
+  assert.deepEqual(first, { kind: 'offer-first', victim: old }, 'the peer may lack it');
+  assert.equal(store.certificates.list().length, 1, 'nothing written before the offer');
+  const out = view.receive(item(carol2.der), 'update', old);
   assert.equal(out.kind === 'done' && out.result.outcome, 'updated');
-  assert.equal(
-    out.kind === 'done' && hexOf(out.result.replaced as Uint8Array),
-    hexOf(sha256(pki.carol.der)),
-  );
+  assert.equal(out.kind === 'done' && hexOf(out.result.replaced as Uint8Array), old);
   assert.deepEqual(
     store.certificates.list().map((r) => r.fingerprintHex),
     [hexOf(sha256(carol2.der))],
   );
+  const gone = store.sync.entry('cert', sha256(pki.carol.der));
+  assert.equal(gone?.deleted, true, 'the replaced certificate has a tombstone');
+  assert.deepEqual(gone?.origin, store.id, 'a local deletion');
   store.close();
 });
 
-test('a replace-all end removes what was not sent, leaving tombstones', () => {
+test('a replace-all end removes what was not sent without tombstones', () => {
   const { store, view } = open(null);
   store.certificates.add(
     [pki.alice.der, pki.bob.der].map((d) => parseCertificate(d)),
@@ -85,7 +89,9 @@ test('a replace-all end removes what was not sent, leaving tombstones', () => {
   const removed = view.removeAllExcept(new Set([hexOf(sha256(pki.dave.der))]));
   assert.equal(removed, 2);
   assert.equal(store.certificates.list().length, 1);
-  assert.equal(store.sync.entries().filter((e) => e.deleted).length, 2);
+  assert.equal(store.sync.entries().filter((e) => e.deleted).length, 0, 'purged, not deleted');
+  assert.deepEqual(view.read([hexOf(sha256(pki.alice.der))]), [], 'nothing to send a peer');
+  assert.deepEqual(new SessionStore(store, 'x').digest(), view.digest());
   store.close();
 });
 

@@ -38,17 +38,21 @@ import type { Cells } from '../../protocol/reconcile/riblt.ts';
 import type {
   ListQuery,
   ListResult,
+  ReceiveContext,
   ReceiveOutcome,
   StoreView,
 } from '../../protocol/session/store-view.ts';
 import { bytesOf, hexOf } from '../../protocol/wire/hex.ts';
-import { parseCertificate, parseCrl, sha256 } from '../pki/index.ts';
+import { parseCertificate, parseCrl, sha256, type ParsedCertificate } from '../pki/index.ts';
 import type { CertificateRecord, CrlRecord, Store } from '../store/index.ts';
 import { listEntryOf, crlEntryOf } from './list-entry.ts';
 import type { SessionKeys } from './session-keys.ts';
 
 /** Most overflow candidates an alert names (spec/protocol.md, "overflow-alert"). */
 const ALERT_CANDIDATES = 16;
+
+/** A session that knows nothing of the peer's store and carries nothing. */
+const NOTHING_KNOWN: ReceiveContext = { peerHolds: new Set(), carried: new Set() };
 
 /** What a session records about the items it received, for progress and the summary. */
 export interface ReceiveListener {
@@ -267,7 +271,12 @@ export class SessionStore implements StoreView, SyncStore {
     return out;
   }
 
-  receive(entry: Item | Tombstone, mode: TransferMode, victim?: string): ReceiveOutcome {
+  receive(
+    entry: Item | Tombstone,
+    mode: TransferMode,
+    victim?: string,
+    context: ReceiveContext = NOTHING_KNOWN,
+  ): ReceiveOutcome {
     if ('deletedAt' in entry) return done(this.receiveTombstone(entry));
     if (entry.kind === 'key') {
       if (this.keys && entry.der) return done(this.keys.receive(entry.der));
@@ -282,7 +291,7 @@ export class SessionStore implements StoreView, SyncStore {
       return done({ id: fp, outcome: 'unchanged' });
     }
     try {
-      return this.receiveAdded(entry.kind, der, fp, mode, victim);
+      return this.receiveAdded(entry.kind, der, fp, mode, victim, context);
     } catch (error) {
       if (!isCertsyncError(error)) throw error;
       if (error.code === 'bad-certificate' || error.code === 'bad-crl') {
@@ -295,12 +304,17 @@ export class SessionStore implements StoreView, SyncStore {
   }
 
   removeAllExcept(keep: ReadonlySet<string>): number {
-    let removed = 0;
-    for (const id of this.selectAll()) {
-      if (keep.has(id)) continue;
-      if (this.delete(id).outcome === 'deleted') removed++;
-    }
-    return removed;
+    // A purge, not a deletion: no tombstone, so a later reconcile leaves the sender's copies
+    // alone (spec/reconcile.md, "Transfer modes"). All of it, or nothing.
+    const certs = this.store.certificates.list('store').filter((r) => !keep.has(r.fingerprintHex));
+    const crls = this.store.crls.list().filter((c) => !keep.has(c.fingerprintHex));
+    this.store.transaction(() => {
+      for (const r of certs) this.store.certificates.removeRow(r.fingerprint);
+      for (const c of crls) this.store.crls.removeRow(c.fingerprint);
+    });
+    for (const r of certs) this.refresh('cert', r.fingerprint);
+    for (const c of crls) this.refresh('crl', c.fingerprint);
+    return certs.length + crls.length;
   }
 
   delete(id: string): ItemResult {
@@ -399,13 +413,19 @@ export class SessionStore implements StoreView, SyncStore {
     return { id, outcome: out.kind === 'stored' ? 'updated' : 'unchanged' };
   }
 
-  /** add, update and replace-all: the item becomes a local write of this store. */
+  /**
+   * add, update and replace-all (spec/reconcile.md, "Transfer modes"): the item becomes a
+   * local write of this store. What it would remove to fit (the record an update replaces,
+   * an `lru` victim, the room a replace-all makes) is first offered to the peer unless
+   * `context.peerHolds` names it; `victim` is one the peer now holds, or chose after an alert.
+   */
   private receiveAdded(
     kind: EntryKind,
     der: Uint8Array,
     fp: Uint8Array,
     mode: TransferMode,
     victim: string | undefined,
+    context: ReceiveContext,
   ): ReceiveOutcome {
     if (kind === 'crl') {
       const { added } = this.store.crls.add([parseCrl(der, 'received CRL')], this.source);
@@ -414,15 +434,25 @@ export class SessionStore implements StoreView, SyncStore {
     }
     if (this.store.certificates.has(fp)) return done({ id: fp, outcome: 'unchanged' });
     const cert = parseCertificate(der, 'received certificate');
-    const victims: Uint8Array[] = [];
-    if (victim !== undefined) victims.push(bytesOf(victim));
-    else if (mode === 'update') {
-      const old = this.updateTarget(cert.subject, cert.emails);
-      if (old) victims.push(old.fingerprint);
+    const { peerHolds, carried } = context;
+    const target = mode === 'update' ? this.updateTarget(cert.subject, cert.emails, carried) : null;
+    if (victim !== undefined) {
+      if (target?.fingerprintHex === victim) return done(this.replace(cert, target));
+      return done(this.storeEvicting(cert, bytesOf(victim)));
+    }
+    if (target) {
+      if (!peerHolds.has(target.fingerprintHex)) {
+        return { kind: 'offer-first', victim: target.fingerprintHex };
+      }
+      return done(this.replace(cert, target));
     }
     const cap = this.store.capacity.state();
-    const full = cap.capacity !== null && cap.count - victims.length >= cap.capacity;
-    if (full && cap.policy === 'alert') {
+    if (cap.capacity === null || cap.count < cap.capacity) {
+      return done(this.storeEvicting(cert, null));
+    }
+    let room: CertificateRecord | null;
+    if (mode === 'replace-all') room = this.replaceAllRoom(carried, peerHolds);
+    else if (cap.policy === 'alert') {
       // End-entity certificates first: a CA certificate is an anchor or an intermediate
       // that the store's other certificates need.
       const victims = this.store.capacity.victims(cap.count);
@@ -430,28 +460,92 @@ export class SessionStore implements StoreView, SyncStore {
         .slice(0, ALERT_CANDIDATES)
         .map((r) => listEntryOf(r, this.certDer(r.fingerprint).length));
       if (candidates.length > 0) return { kind: 'overflow', candidates };
+      room = null;
+    } else if (cap.policy === 'lru') {
+      // The least recently used unpinned certificate that is not part of the selection.
+      const lru = this.store.capacity.victims(carried.size + 1);
+      room = lru.find((r) => !carried.has(r.fingerprintHex)) ?? null;
+    } else room = null;
+    if (room === null) return done({ id: fp, outcome: 'refused', code: 'store-full' });
+    if (!peerHolds.has(room.fingerprintHex)) {
+      return { kind: 'offer-first', victim: room.fingerprintHex };
     }
-    const result = this.store.certificates.add([cert], { source: this.source, victims });
-    this.refresh('cert', fp);
-    for (const gone of result.evicted) this.refresh('cert', gone.fingerprint);
-    const replaced = result.evicted[0];
-    return done({
-      id: fp,
+    return done(this.storeEvicting(cert, room.fingerprint));
+  }
+
+  /**
+   * The certificate a full store removes to make room for a replace-all, whatever its
+   * policy ("Room in a replace-all", spec/protocol.md): one the transfer has not carried,
+   * one the peer holds when there is one, else unpinned (least recently used first) before
+   * pinned. Null when every certificate held was carried.
+   */
+  private replaceAllRoom(
+    carried: ReadonlySet<string>,
+    peerHolds: ReadonlySet<string>,
+  ): CertificateRecord | null {
+    const all = this.store.capacity.state().count;
+    const unpinned = this.store.capacity.victims(all);
+    const pinned = this.store.certificates.list('store').filter((r) => r.pinned);
+    const others = [...unpinned, ...pinned].filter((r) => !carried.has(r.fingerprintHex));
+    return others.find((r) => peerHolds.has(r.fingerprintHex)) ?? others[0] ?? null;
+  }
+
+  /**
+   * Stores `cert`, first removing `victim` without a tombstone (an eviction, or a purge that
+   * may take a pinned one for a replace-all), in one transaction.
+   */
+  private storeEvicting(cert: ParsedCertificate, victim: Uint8Array | null): ItemResult {
+    const evicted = this.store.transaction(() => {
+      const gone = victim ? this.store.certificates.get(victim) : undefined;
+      if (victim && !gone) {
+        throw new CertsyncError('not-found', `victim ${hexOf(victim)}: no such certificate`);
+      }
+      if (victim) this.store.certificates.removeRow(victim);
+      const added = this.store.certificates.add([cert], { source: this.source });
+      return [...(gone ? [gone] : []), ...added.evicted];
+    });
+    this.refresh('cert', cert.fingerprint);
+    for (const r of evicted) this.refresh('cert', r.fingerprint);
+    const replaced = evicted[0];
+    return {
+      id: cert.fingerprint,
       outcome: replaced ? 'updated' : 'stored',
       ...(replaced ? { replaced: replaced.fingerprint } : {}),
+    };
+  }
+
+  /**
+   * An update: deletes `old` (a tombstone stamped with this store's clock, so that a later
+   * reconcile does not bring it back) and stores `cert`, in one transaction.
+   */
+  private replace(cert: ParsedCertificate, old: CertificateRecord): ItemResult {
+    this.store.transaction(() => {
+      this.store.certificates.delete([old.fingerprint]);
+      this.store.certificates.add([cert], { source: this.source });
     });
+    this.refresh('cert', old.fingerprint);
+    this.refresh('cert', cert.fingerprint);
+    return { id: cert.fingerprint, outcome: 'updated', replaced: old.fingerprint };
   }
 
   /**
    * The certificate an `update` replaces: one for the same subject or an e-mail address in
-   * common, expired ones first, then the least used (spec/protocol.md, "Transfer modes").
+   * common, not pinned and not carried by the transfer, expired ones first, then the least
+   * used (spec/reconcile.md, "Transfer modes").
    */
-  private updateTarget(subject: string, emails: readonly string[]): CertificateRecord | null {
+  private updateTarget(
+    subject: string,
+    emails: readonly string[],
+    carried: ReadonlySet<string>,
+  ): CertificateRecord | null {
     const now = Date.now();
     const same = this.store.certificates
       .list('store')
       .filter(
-        (r) => !r.pinned && (r.subject === subject || r.emails.some((e) => emails.includes(e))),
+        (r) =>
+          !r.pinned &&
+          !carried.has(r.fingerprintHex) &&
+          (r.subject === subject || r.emails.some((e) => emails.includes(e))),
       );
     same.sort(
       (a, b) =>

@@ -48,6 +48,7 @@ export function createSession(config: SessionConfig): SessionState {
     requests: [],
     outbound: null,
     inbound: null,
+    peerHolds: new Set<string>(),
     reconcile: 'idle',
     reconcileDeadline: null,
     deadline: null,

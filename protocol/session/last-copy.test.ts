@@ -94,3 +94,64 @@ test('pushes in any mode, both ways at once, never lose the last copy of an item
     { numRuns: 300 },
   );
 });
+
+const labelled = (n: number): Item => ({ ...item(n), label: `c${n % 4}`, pinned: n % 9 === 0 });
+
+test('transfers one after another and both ways at once, in one session, never lose a last copy', () => {
+  const step = fc.record({
+    a: fc.option(fc.constantFrom<TransferMode>('add', 'update', 'replace-all'), { nil: null }),
+    b: fc.option(fc.constantFrom<TransferMode>('add', 'update', 'replace-all'), { nil: null }),
+    pick: fc.integer({ min: 1, max: 255 }),
+  });
+  fc.assert(
+    fc.property(
+      storeShape,
+      storeShape,
+      fc.array(step, { minLength: 1, maxLength: 4 }),
+      (sa, sb, steps) => {
+        const stores = [sa, sb].map((shape) => {
+          const s = new MemoryStore(shape.capacity, shape.policy);
+          const kept = shape.capacity === null ? shape.items : shape.items.slice(0, shape.capacity);
+          for (const n of kept) s.put(labelled(n));
+          return s;
+        });
+        const [aStore, bStore] = stores as [MemoryStore, MemoryStore];
+        const ever = new Set([...aStore.live.keys(), ...bStore.live.keys()]);
+        const a = new Side('a', testConfig(), { store: aStore });
+        const b = new Side('b', testConfig(), { store: bStore });
+        a.feed({ kind: 'start', now: 0 });
+        b.feed({ kind: 'start', now: 0 });
+        exchange(a, b, 0);
+        let now = 1;
+        for (const s of steps) {
+          for (const [side, store, mode] of [
+            [a, aStore, s.a],
+            [b, bStore, s.b],
+          ] as const) {
+            if (mode === null) continue;
+            const ids = [...store.live.keys()].filter((_, i) => (s.pick >> (i % 8)) & 1);
+            side.command(now, { op: 'push', mode, ids });
+          }
+          // Alerts are aborted: every removal left is one the session made by itself.
+          for (let round = 0; round < 50; round++) {
+            exchange(a, b, now++);
+            const asking = [a, b].filter((x) => x.state.outbound?.alert);
+            if (asking.length === 0) break;
+            for (const x of asking) x.command(now, { op: 'overflow-choice', victim: null });
+          }
+          for (const x of [a, b]) assert.equal(x.state.outbound, null);
+          for (const id of [...aStore.live.keys(), ...bStore.live.keys()]) ever.add(id);
+          const after = new Set([...aStore.live.keys(), ...bStore.live.keys()]);
+          for (const id of ever) assert.ok(after.has(id), `lost ${id.slice(0, 8)}`);
+        }
+        for (const [store, shape] of [
+          [aStore, sa],
+          [bStore, sb],
+        ] as const) {
+          if (shape.capacity !== null) assert.ok(store.live.size <= shape.capacity);
+        }
+      },
+    ),
+    { numRuns: 300 },
+  );
+});

@@ -1,8 +1,11 @@
 /**
  * A small in-memory {@link StoreView} for tests, recorded session vectors and benchmarks of
- * the session engine. It keeps items and tombstones in a map, orders listings by store
- * order or use, and applies the overflow policies. It does not parse X.509: a listed
- * item's subject is its label, and `update` replaces only an item with the same label.
+ * the session engine. It keeps items and tombstones in maps, orders listings by store order
+ * or use, and applies the transfer modes and overflow policies as the SQLite store does:
+ * an `update` replaces with a tombstone, a replace-all and an eviction purge (no tombstone),
+ * a replace-all makes its room from what it replaces, and a victim the peer may lack is
+ * offered first. It does not parse X.509: a listed item's subject is its label, `update`
+ * replaces only an item with the same label, and "least recently used" is "fewest uses".
  * The node layer's SQLite store is the real implementation.
  */
 
@@ -10,7 +13,13 @@ import { sha256 } from '@noble/hashes/sha2.js';
 
 import type { TransferMode } from '../messages/catalog.ts';
 import type { Item, ItemResult, ListEntry, StoreSummary, Tombstone } from '../messages/records.ts';
-import type { ListQuery, ListResult, ReceiveOutcome, StoreView } from './store-view.ts';
+import type {
+  ListQuery,
+  ListResult,
+  ReceiveContext,
+  ReceiveOutcome,
+  StoreView,
+} from './store-view.ts';
 import { bytesOf, hexOf } from '../wire/hex.ts';
 
 /** What a memory store does when it is full. */
@@ -20,6 +29,8 @@ export type OverflowPolicy = 'lru' | 'alert' | 'refuse';
 export class MemoryStore implements StoreView {
   readonly live = new Map<string, Item>();
   readonly tombstones = new Map<string, Tombstone>();
+  /** The store's clock: above every version it wrote or took. */
+  private clock = 0;
 
   constructor(
     readonly capacity: number | null = null,
@@ -32,6 +43,7 @@ export class MemoryStore implements StoreView {
     const id = hexOf(sha256(item.der as Uint8Array));
     this.live.set(id, item);
     this.tombstones.delete(id);
+    this.clock = Math.max(this.clock, item.clock);
     return id;
   }
 
@@ -99,11 +111,17 @@ export class MemoryStore implements StoreView {
     return out;
   }
 
-  receive(entry: Item | Tombstone, mode: TransferMode, victim?: string): ReceiveOutcome {
+  receive(
+    entry: Item | Tombstone,
+    mode: TransferMode,
+    victim?: string,
+    context: ReceiveContext = NOTHING_KNOWN,
+  ): ReceiveOutcome {
     if ('deletedAt' in entry) {
       const id = hexOf(entry.id);
       const had = this.live.delete(id);
       this.tombstones.set(id, entry);
+      this.clock = Math.max(this.clock, entry.clock);
       return done({ id: entry.id, outcome: had ? 'deleted' : 'unchanged' });
     }
     if (entry.der === undefined) {
@@ -115,30 +133,70 @@ export class MemoryStore implements StoreView {
     }
     const id = hexOf(sha256(entry.der));
     if (this.live.has(id)) return done({ id: bytesOf(id), outcome: 'unchanged' });
-    let replaced: string | undefined;
-    if (mode === 'update' && entry.label !== undefined) {
-      replaced = [...this.live].find(([, v]) => v.label === entry.label)?.[0];
-      if (replaced !== undefined) this.live.delete(replaced);
+    const { peerHolds, carried } = context;
+    const target = mode === 'update' ? this.updateTarget(entry, carried) : undefined;
+    if (victim !== undefined) {
+      if (victim === target) this.delete(victim);
+      else this.live.delete(victim);
+      return this.store(id, entry, victim);
     }
-    if (victim !== undefined) this.live.delete(victim);
-    if (this.capacity !== null && this.live.size >= this.capacity) {
+    if (target !== undefined) {
+      if (!peerHolds.has(target)) return { kind: 'offer-first', victim: target };
+      this.delete(target);
+      return this.store(id, entry, target);
+    }
+    if (this.capacity === null || this.live.size < this.capacity) return this.store(id, entry);
+    const room = this.roomVictim(mode, carried, peerHolds);
+    if (room === 'alert') {
       const unpinned = [...this.live].filter(([, v]) => !v.pinned);
-      if (this.policy === 'alert' && unpinned.length > 0) {
-        return { kind: 'overflow', candidates: unpinned.slice(0, 16).map(([k]) => this.entry(k)) };
-      }
-      if (this.policy === 'lru' && unpinned.length > 0) {
-        // Offer the least used item before evicting it: it may be the last copy.
-        unpinned.sort(([, a], [, b]) => (a.useCount ?? 0) - (b.useCount ?? 0));
-        return { kind: 'offer-first', victim: (unpinned[0] as [string, Item])[0] };
-      } else {
-        return done({ id: bytesOf(id), outcome: 'refused', code: 'store-full' });
-      }
+      return { kind: 'overflow', candidates: unpinned.slice(0, 16).map(([k]) => this.entry(k)) };
     }
+    if (room === null) return done({ id: bytesOf(id), outcome: 'refused', code: 'store-full' });
+    if (!peerHolds.has(room)) return { kind: 'offer-first', victim: room };
+    this.live.delete(room);
+    return this.store(id, entry, room);
+  }
+
+  /** The item an update replaces: the first with the same label, not pinned, not carried. */
+  private updateTarget(entry: Item, carried: ReadonlySet<string>): string | undefined {
+    if (entry.label === undefined) return undefined;
+    return [...this.live].find(
+      ([k, v]) => v.label === entry.label && !v.pinned && !carried.has(k),
+    )?.[0];
+  }
+
+  /**
+   * What makes room in a full store: under replace-all, whatever the policy, an item the
+   * transfer has not carried (one the peer holds first, then unpinned, then pinned; fewest
+   * uses first); else `lru` evicts the least used unpinned item not carried, `alert` asks
+   * and `refuse` refuses (null).
+   */
+  private roomVictim(
+    mode: TransferMode,
+    carried: ReadonlySet<string>,
+    peerHolds: ReadonlySet<string>,
+  ): string | 'alert' | null {
+    const uses = (k: string) => this.live.get(k)?.useCount ?? 0;
+    const others = [...this.live.keys()].filter((k) => !carried.has(k));
+    others.sort((a, b) => uses(a) - uses(b));
+    if (mode === 'replace-all') {
+      const pinned = (k: string) => this.live.get(k)?.pinned === true;
+      const rank = (k: string) => (peerHolds.has(k) ? 0 : pinned(k) ? 2 : 1);
+      return others.sort((a, b) => rank(a) - rank(b))[0] ?? null;
+    }
+    if (this.policy === 'alert' && [...this.live.values()].some((v) => !v.pinned)) return 'alert';
+    if (this.policy !== 'lru') return null;
+    return others.find((k) => this.live.get(k)?.pinned === false) ?? null;
+  }
+
+  private store(id: string, entry: Item, replaced?: string): ReceiveOutcome {
+    this.clock = Math.max(this.clock, entry.clock);
     this.live.set(id, entry);
+    this.tombstones.delete(id);
     return done({
       id: bytesOf(id),
-      outcome: replaced !== undefined || victim !== undefined ? 'updated' : 'stored',
-      ...((replaced ?? victim) ? { replaced: bytesOf((replaced ?? victim) as string) } : {}),
+      outcome: replaced !== undefined ? 'updated' : 'stored',
+      ...(replaced !== undefined ? { replaced: bytesOf(replaced) } : {}),
     });
   }
 
@@ -146,7 +204,7 @@ export class MemoryStore implements StoreView {
     let removed = 0;
     for (const id of [...this.live.keys()]) {
       if (keep.has(id)) continue;
-      this.delete(id);
+      this.live.delete(id);
       removed++;
     }
     return removed;
@@ -156,16 +214,19 @@ export class MemoryStore implements StoreView {
     const it = this.live.get(id);
     if (!it) return { id: bytesOf(id), outcome: 'not-found' };
     this.live.delete(id);
+    this.clock += 1;
     this.tombstones.set(id, {
       kind: it.kind,
       id: bytesOf(id),
-      clock: it.clock + 1,
+      clock: this.clock,
       origin: it.origin,
       deletedAt: 0,
     });
     return { id: bytesOf(id), outcome: 'deleted' };
   }
 }
+
+const NOTHING_KNOWN: ReceiveContext = { peerHolds: new Set(), carried: new Set() };
 
 function done(result: ItemResult): ReceiveOutcome {
   return { kind: 'done', result };

@@ -37,13 +37,29 @@ export type ReceiveOutcome =
    */
   | { readonly kind: 'overflow'; readonly candidates: readonly ListEntry[] }
   /**
-   * To take the entry the store would evict or replace `victim` (hex id; the lru policy, or
-   * an update), which may be the last copy: nothing was written. The session first offers
-   * the victim to the peer and, once the peer holds it, calls `receive` again with
-   * `victim`; if the peer does not take it, the entry is refused. A store that never
-   * returns this evicts without offering (spec/protocol.md, "Last copies").
+   * To take the entry the store would remove `victim` (hex id), which the peer may lack: an
+   * `lru` eviction, the record an `update` replaces, or the room a replace-all makes.
+   * Nothing was written. The session first offers the victim to the peer and, once the peer
+   * holds it, calls `receive` again with `victim`; if the peer does not take it, the entry
+   * is refused with `store-full` (spec/protocol.md, "Last copies"). A store returns this
+   * for every such victim that `context.peerHolds` does not name.
    */
   | { readonly kind: 'offer-first'; readonly victim: string };
+
+/** What the session knows when it hands the store one received entry. */
+export interface ReceiveContext {
+  /**
+   * Hex ids the session knows the peer holds (spec/protocol.md, "Last copies"): a victim
+   * among them is removed without being offered first.
+   */
+  readonly peerHolds: ReadonlySet<string>;
+  /**
+   * Hex ids this transfer has carried so far. They are part of the selection: an `update`
+   * never replaces one, `lru` never evicts one, and a replace-all never removes one to make
+   * room (spec/reconcile.md, "Transfer modes").
+   */
+  readonly carried: ReadonlySet<string>;
+}
 
 /**
  * The store as a session sees it. Every method is synchronous and atomic: it either makes
@@ -68,15 +84,24 @@ export interface StoreView {
   read(ids: readonly string[]): readonly (Item | Tombstone)[];
 
   /**
-   * Applies one received item or tombstone under `mode` (spec/protocol.md, "Transfer
-   * modes"; the merge rule of spec/reconcile.md for `sync`). `victim`, when given, is the
-   * hex id the peer chose after an overflow alert: evict it, then apply.
+   * Applies one received item or tombstone under `mode` (spec/protocol.md, "Transfers";
+   * spec/reconcile.md, "Transfer modes"), as one atomic write. `victim`, when given, is the
+   * hex id the peer chose after an overflow alert, or the one the store asked to offer and
+   * the peer now holds: the store removes it (a tombstone when it is the record an `update`
+   * replaces, else a purge, without one), then stores the entry. Without `context` the
+   * session knows nothing: every victim is offered first and nothing counts as carried.
    */
-  receive(entry: Item | Tombstone, mode: TransferMode, victim?: string): ReceiveOutcome;
+  receive(
+    entry: Item | Tombstone,
+    mode: TransferMode,
+    victim?: string,
+    context?: ReceiveContext,
+  ): ReceiveOutcome;
 
   /**
-   * Ends a replace-all: removes every live item whose hex id is not in `keep`, writing
-   * tombstones, and returns how many it removed.
+   * Ends a replace-all: removes every live item whose hex id is not in `keep` without a
+   * tombstone (a purge: the sender's copies must not be deleted by a later reconcile), and
+   * returns how many it removed.
    */
   removeAllExcept(keep: ReadonlySet<string>): number;
 

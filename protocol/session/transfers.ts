@@ -44,6 +44,11 @@ export function beginOutbound(
   requested?: readonly string[],
   offerFor?: number,
 ): void {
+  // Once the peer holds what this side sends, the peer may count on this side to keep it:
+  // this side no longer counts on the peer (spec/protocol.md, "Last copies").
+  const holds = new Set(t.s.peerHolds);
+  for (const x of ids) holds.delete(x);
+  t.s.peerHolds = holds;
   t.s.outbound = {
     id,
     mode,
@@ -222,6 +227,11 @@ export function onTransferBegin(t: Turn, m: MessageOf<'transfer-begin'>): void {
     received: [],
     waiting: null,
     held: [],
+    // The peer offers a last copy only while it receives a transfer from this side, so a
+    // transfer that begins while this side sends nothing is no offer.
+    learns: t.s.outbound === null,
+    removed: 0,
+    refusedForRoom: false,
     ...(pull?.askedFor ? { askedFor: pull.askedFor } : {}),
     deadline: t.now + t.s.config.timeouts.answer,
   };
@@ -254,25 +264,31 @@ export function onTransferEnd(t: Turn, m: MessageOf<'transfer-end'>): void {
 
 /**
  * Ends a replace-all without destroying a last copy (spec/protocol.md, "Transfers"): what
- * the store holds beyond the selection is first offered back to the sender in a transfer
- * of mode add; only what the sender then holds is removed. When this side is already
- * sending, it does not wait (two crossing replace-alls would deadlock): it removes only
- * what the peer has acknowledged holding so far.
+ * the store holds beyond the selection is removed once the peer holds it. Items this side
+ * knows the peer holds are removed at once; the others are first offered back to the sender
+ * in a transfer of mode add, and only those the sender then holds are removed. When this
+ * side is already sending, it does not wait (two crossing replace-alls would deadlock): it
+ * removes only what it knows the peer holds. After an item of the selection was refused for
+ * want of room, nothing more is removed ("Room in a replace-all").
  */
 function endReplaceAll(t: Turn, inb: Inbound): void {
+  t.s.inbound = inb;
+  if (inb.refusedForRoom) return finishInbound(t, inb, inb.removed);
   const keep = new Set(inb.received);
   const beyond = t.env.store.selectAll().filter((id) => !keep.has(id));
-  t.s.inbound = inb;
-  const out = t.s.outbound;
-  if (beyond.length === 0) return finishReplaceAll(t, inb, new Set());
-  if (out !== null) return finishReplaceAll(t, inb, new Set(out.held));
-  beginOutbound(t, t.nextId(), 'add', beyond, undefined, inb.id);
+  const unknown = beyond.filter((id) => !t.s.peerHolds.has(id));
+  if (unknown.length === 0 || t.s.outbound !== null) return finishReplaceAll(t, inb, new Set());
+  beginOutbound(t, t.nextId(), 'add', unknown, undefined, inb.id);
 }
 
-function finishReplaceAll(t: Turn, inb: Inbound, safe: ReadonlySet<string>): void {
+/** Removes what the replace-all did not carry and the peer holds: `taken`, or known. */
+function finishReplaceAll(t: Turn, inb: Inbound, taken: ReadonlySet<string>): void {
   const received = new Set(inb.received);
-  const keep = t.env.store.selectAll().filter((id) => received.has(id) || !safe.has(id));
-  finishInbound(t, inb, t.env.store.removeAllExcept(new Set(keep)));
+  const holds = t.s.peerHolds;
+  const keep = t.env.store
+    .selectAll()
+    .filter((id) => received.has(id) || !(taken.has(id) || holds.has(id)));
+  finishInbound(t, inb, inb.removed + t.env.store.removeAllExcept(new Set(keep)));
 }
 
 function finishInbound(t: Turn, inb: Inbound, removed: number): void {
@@ -373,6 +389,9 @@ function applyBatch(
   const entries: (Item | Tombstone)[] = [...batch.items, ...batch.tombstones];
   const results = [...resultsSoFar];
   const received = [...inb.received];
+  const carried = new Set(received);
+  const holds = new Set(t.s.peerHolds);
+  const context = { peerHolds: holds, carried };
   for (let i = start; i < entries.length; i++) {
     const entry = entries[i] as Item | Tombstone;
     const id = entryId(entry);
@@ -382,7 +401,7 @@ function applyBatch(
       continue;
     }
     const given = i === start ? victim : undefined;
-    const outcome = t.env.store.receive(entry, inb.mode, given);
+    const outcome = t.env.store.receive(entry, inb.mode, given, context);
     if (outcome.kind === 'offer-first') {
       if (outcome.victim === given) {
         throw new CertsyncError('internal', 'the store asked again to offer the victim it got');
@@ -393,6 +412,7 @@ function applyBatch(
         results.push({ id: bytesOf(id), outcome: 'refused', code: 'store-full' });
         continue;
       }
+      t.s.peerHolds = holds;
       t.s.inbound = {
         ...inb,
         received,
@@ -404,6 +424,7 @@ function applyBatch(
     if (outcome.kind === 'overflow') {
       const candidates = outcome.candidates.slice(0, 16);
       t.send({ type: 'overflow-alert', id: batch.id, incoming: bytesOf(id), candidates });
+      t.s.peerHolds = holds;
       t.s.inbound = {
         ...inb,
         received,
@@ -413,11 +434,36 @@ function applyBatch(
       return;
     }
     received.push(id);
+    carried.add(id);
     results.push(outcome.result);
+    if (isItem(entry)) learn(holds, inb, id, outcome.result);
   }
-  t.s.inbound = { ...inb, received };
+  t.s.peerHolds = holds;
+  t.s.inbound = { ...inb, received, ...roomOf(inb, results) };
   t.send({ type: 'items-ack', id: batch.id, seq: batch.seq, results });
   t.effect({ kind: 'items-received', transfer: batch.id, results });
+}
+
+/**
+ * What one received item teaches about the peer's store: an item the peer sent in a
+ * transfer that is no offer is held by the peer, which offers it back before it removes it,
+ * until this side sends it again (spec/protocol.md, "Last copies"). An item in a transfer
+ * that may be an offer is one the peer may be about to remove.
+ */
+function learn(holds: Set<string>, inb: Inbound, id: string, result: ItemResult): void {
+  if (!HELD.has(result.outcome)) return;
+  if (inb.learns) holds.add(id);
+  else holds.delete(id);
+}
+
+/** A replace-all counts the items it removed to make room, and any item refused for room. */
+function roomOf(inb: Inbound, results: readonly ItemResult[]) {
+  if (inb.mode !== 'replace-all') return {};
+  return {
+    removed: inb.removed + results.filter((r) => r.replaced !== undefined).length,
+    refusedForRoom:
+      inb.refusedForRoom || results.some((r) => r.outcome === 'refused' && r.code === 'store-full'),
+  };
 }
 
 function refuseKey(t: Turn, inb: Inbound, entry: Item | Tombstone, id: string): ItemResult | null {

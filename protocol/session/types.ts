@@ -94,6 +94,16 @@ export interface Inbound {
   readonly expectedSeq: number;
   /** Hex ids received so far (replace-all keeps exactly these). */
   readonly received: readonly string[];
+  /**
+   * True when the transfer began while this side sent nothing: then it is not the peer
+   * offering a last copy it will remove, and what it brings is known to be held by the
+   * peer (spec/protocol.md, "Last copies").
+   */
+  readonly learns: boolean;
+  /** A replace-all: how many items the store removed so far to make room for the selection. */
+  readonly removed: number;
+  /** A replace-all: an item was refused for want of room, so nothing more is removed. */
+  readonly refusedForRoom: boolean;
   /** Set while an overflow alert awaits the peer's answer. */
   readonly waiting: InboundWait | null;
   /** Frames that arrived while waiting, applied after the answer (at most WINDOW + 1). */
@@ -129,6 +139,13 @@ export interface SessionState {
   readonly requests: readonly PendingRequest[];
   readonly outbound: Outbound | null;
   readonly inbound: Inbound | null;
+  /**
+   * Hex ids this side knows the peer holds, so that removing one here destroys no last copy
+   * (spec/protocol.md, "Last copies"): each arrived from the peer in a transfer that
+   * {@link Inbound.learns}, and this side has not sent it to the peer since. The two sides'
+   * sets never share an id, so they never both remove one without an offer.
+   */
+  readonly peerHolds: ReadonlySet<string>;
   /** Whether this side began reconciling, and whether it finished. */
   readonly reconcile: 'idle' | 'running' | 'finished';
   /** While reconciling: when the peer's next reconciliation message is due. */
