@@ -52,9 +52,9 @@ test('every section has a case, or says why it needs none', (t) => {
   for (const s of Object.keys(sectionsWithoutCases(cwd))) assert.ok(known.has(s), `${s} exists`);
 });
 
-test('the requirements of protocol.md and session.md are marked where the spec states them', () => {
+test('the requirements of every spec file are marked where the spec states them', () => {
   const reqs = loadRequirements(cwd);
-  for (const file of ['protocol.md', 'session.md']) {
+  for (const file of ['protocol.md', 'session.md', 'reconcile.md']) {
     const text = readFileSync(join(cwd, 'spec', file), 'utf8');
     let section = '';
     const where = new Map<string, string>();

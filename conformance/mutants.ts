@@ -4,8 +4,9 @@
  * against every one of them (conformance/conformance.test.ts checks that it does).
  *
  * Each mutant works through the adapter's hook points (session-driver.ts): the bytes of its
- * own hello, the prologue, the plaintext frames either way, the store. Frame rewrites decode
- * and re-encode the CBOR item deterministically, so a rewritten frame is still well formed.
+ * own hello, the prologue, the plaintext frames either way, the store, the reconciler (its
+ * runs, changed by run-mutations.ts). Frame rewrites decode and re-encode the CBOR item
+ * deterministically, so a rewritten frame is still well formed.
  */
 import type { ItemResult, Tombstone, Item } from '../protocol/messages/records.ts';
 import type { Entry } from '../protocol/merge/entry.ts';
@@ -17,6 +18,7 @@ import { decodeCbor, encodeCbor, type CborKey, type CborValue } from '../protoco
 import { DEFAULT_LIMITS } from '../protocol/wire/limits.ts';
 import type { PeerBook } from '../node/keys/peer-book.ts';
 import type { DriverHooks } from './adapter/session-driver.ts';
+import { cellsInOldBatches, decodesWithoutCheck, withoutLookahead } from './run-mutations.ts';
 
 /** One broken variant: what it breaks and how. */
 export interface Mutant {
@@ -265,6 +267,42 @@ export const MUTANTS: readonly Mutant[] = [
       ],
     },
     caughtBy: ['reconcile/key-lists-when'],
+  },
+  {
+    name: 'syndromes-little-endian',
+    breaks: 'reconcile.md 8.1: on the wire a syndrome is 6 bytes, big-endian',
+    hooks: {
+      outgoing: (f) => [
+        rewrite(f, (e) => {
+          const units = e[2].get(1);
+          if (e[1] !== 21 || !(units instanceof Uint8Array)) return;
+          const out = new Uint8Array(units.length);
+          for (let i = 0; i < units.length; i++) {
+            out[i] = units[i - (i % 6) + 5 - (i % 6)] as number;
+          }
+          e[2].set(1, out);
+        }),
+      ],
+    },
+    caughtBy: ['reconcile/syndromes-for-one'],
+  },
+  {
+    name: 'decodes-without-a-check-syndrome',
+    breaks: 'reconcile.md 8.1: a reconcile decodes t syndromes with m = t - 1',
+    hooks: { reconciler: decodesWithoutCheck },
+    caughtBy: ['reconcile/syndromes-decode-with-one-check'],
+  },
+  {
+    name: 'skips-the-lookahead',
+    breaks: 'reconcile.md 9.2: a side sends its own units up to c + lookahead · chunk',
+    hooks: { reconciler: withoutLookahead },
+    caughtBy: ['reconcile/syndromes-for-one'],
+  },
+  {
+    name: 'cells-in-old-batches',
+    breaks: 'reconcile.md 9.2: a cell run begins with [0, first + 2 chunk), first = ceil(6e/5) + 2',
+    hooks: { reconciler: cellsInOldBatches },
+    caughtBy: ['reconcile/cells-for-a-larger'],
   },
 ];
 

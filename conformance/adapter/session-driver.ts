@@ -5,7 +5,8 @@
  *
  * It exists beside PeerSession because the adapter's mutants (conformance/mutants.ts) must
  * reach points PeerSession keeps private: the hello bytes, the prologue, each plaintext
- * frame either way and the store the engine writes. With no hooks it behaves as PeerSession.
+ * frame either way, the store the engine writes and the reconciler it drives. With no hooks
+ * it behaves as PeerSession.
  */
 import { CertsyncError, isCertsyncError } from '../../protocol/errors.ts';
 import { Reconciler } from '../../protocol/reconcile/reconciler.ts';
@@ -54,6 +55,8 @@ export interface DriverHooks {
   readonly peers?: (book: PeerBook) => PeerBook;
   /** Changes the rekey bound this side uses (both sides must use the same). */
   readonly rekey?: (bound: RekeyBound) => RekeyBound;
+  /** Wraps the reconciler the engine drives. */
+  readonly reconciler?: (r: Reconciler) => SessionReconciler;
 }
 
 /** How one session is opened. */
@@ -91,9 +94,12 @@ export class SessionDriver {
     this.options = options;
     const plain = new SessionStore(options.store, 'peer');
     const store = options.hooks.store ? options.hooks.store(plain) : plain;
+    const reconciler = new Reconciler(store);
     this.env = {
       store,
-      reconciler: new Reconciler(store) as unknown as SessionReconciler,
+      reconciler: options.hooks.reconciler
+        ? options.hooks.reconciler(reconciler)
+        : (reconciler as unknown as SessionReconciler),
     };
     this.state = createSession({
       versions: SUPPORTED_VERSIONS,

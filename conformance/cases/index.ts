@@ -4,6 +4,7 @@ import { CHANNEL_CASES } from './channel.ts';
 import { MESSAGE_CASES } from './messages.ts';
 import { MODE_CASES } from './modes.ts';
 import { RECONCILE_CASES } from './reconcile.ts';
+import { RECONCILE_RUN_CASES } from './reconcile-runs.ts';
 import { RECONCILE_WIRE_CASES } from './reconcile-wire.ts';
 import { SECURE_CASES } from './secure.ts';
 import { SESSION_RULE_CASES } from './session-rules.ts';
@@ -23,6 +24,7 @@ export function allCases(): Case[] {
     ...CHANNEL_CASES,
     ...RECONCILE_CASES,
     ...RECONCILE_WIRE_CASES,
+    ...RECONCILE_RUN_CASES,
     ...vectorCases(),
   ];
 }

@@ -2,16 +2,17 @@
  * Cases for spec/reconcile.md 2 to 13 with the runner as the other store: it learns the
  * versions the implementation holds (a pull, whose items carry clock and origin), computes
  * with its own model (harness/reconcile-model.ts) what the implementation must send, and
- * judges the bytes: the digest in hello, the first cells, key lists, the order and form of
- * entries, `want`, wide lists, overflow by policy, and every malformed message of 9.1 and
- * 13.
+ * judges the bytes: the digest in hello, key lists, the order and form of entries, `want`,
+ * wide lists, overflow by policy, and the malformed messages of 9.1 and 13. These cases
+ * announce a digest whose estimate makes both sides list keys, so that they do not depend
+ * on the sketch; the runs of syndromes and cells are in reconcile-runs.ts.
  */
 import assert from 'node:assert/strict';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { encodeCbor } from '../../protocol/wire/cbor.ts';
-import { bytesOf, hexOf } from '../../protocol/wire/hex.ts';
+import { hexOf } from '../../protocol/wire/hex.ts';
 import type { Case, Context } from '../harness/context.ts';
-import { type Json } from '../harness/impl.ts';
+import { frameOfR, type Held, type RMsg } from '../harness/reconcile-messages.ts';
 import {
   compareBytes,
   digestOf,
@@ -19,120 +20,18 @@ import {
   keyBytesOf,
   type Version,
 } from '../harness/reconcile-model.ts';
-import { frameOfR, reconcileWith, type Held, type RMsg } from '../harness/reconcile-peer.ts';
-import { receiveTransfer, RUNNER_ORIGIN } from '../harness/transfer-peer.ts';
-import { decoded, frameOf, runnerHello } from '../harness/wire-peer.ts';
-import { expectType } from './messages.ts';
+import { reconcileWith } from '../harness/reconcile-peer.ts';
+import {
+  implRecords,
+  openReconcile,
+  range,
+  reconcileHello,
+  runnerCert,
+} from '../harness/reconcile-setup.ts';
+import { RUNNER_ORIGIN } from '../harness/transfer-peer.ts';
+import { decoded } from '../harness/wire-peer.ts';
 import { expectFatalAfter } from './session-rules.ts';
 import { expectListPage } from './wire.ts';
-
-const range = (from: number, n: number): number[] => Array.from({ length: n }, (_, i) => from + i);
-
-/**
- * The records the implementation holds, with their versions: a pull of everything (items
- * carry clock and origin) and a pull of the deleted ids (their tombstones).
- */
-async function implRecords(ctx: Context, deleted: number[] = []): Promise<Held[]> {
-  const peer = await ctx.open();
-  await peer.say({ type: 'pull-request', id: 1, mode: 'add', filter: 'all' });
-  const all = await receiveTransfer(peer);
-  const out: Held[] = all.items.map((i) => {
-    const der = i.der ?? new Uint8Array(0);
-    const v: Version = {
-      kind: 'cert',
-      fingerprint: sha256(der),
-      deleted: false,
-      clock: i.clock,
-      origin: i.origin,
-    };
-    return { v, der, label: i.label ?? null, pinned: i.pinned };
-  });
-  if (deleted.length > 0) {
-    const ids = deleted.map((n) => bytesOf(ctx.certs.id(n)));
-    await peer.say({ type: 'pull-request', id: 2, mode: 'add', filter: 'all', ids });
-    const gone = await receiveTransfer(peer);
-    for (const x of gone.tombstones) {
-      out.push({
-        v: { kind: 'cert', fingerprint: x.id, deleted: true, clock: x.clock, origin: x.origin },
-      });
-    }
-  }
-  await peer.say({ type: 'goodbye' });
-  await expectType(peer, 'goodbye');
-  return out;
-}
-
-/** A certificate the runner holds in its own version. */
-function runnerCert(ctx: Context, n: number, clock = 5): Held {
-  const der = ctx.certs.der(n);
-  const v: Version = {
-    kind: 'cert',
-    fingerprint: sha256(der),
-    deleted: false,
-    clock,
-    origin: RUNNER_ORIGIN,
-  };
-  return { v, der, label: null, pinned: false };
-}
-
-/** The runner's hello for a reconcile, announcing `digest`. */
-function reconcileHello(
-  own: readonly Held[],
-  digest: Uint8Array,
-  sync: 'auto' | 'on-request' = 'auto',
-) {
-  const live = own.filter((h) => !h.v.deleted).length;
-  const summary = { certificates: live, crls: 0, digest };
-  return frameOf(runnerHello({ capabilities: [1], sync, summary }));
-}
-
-/** The implementation's digest as its hello announces it now. */
-async function implDigest(ctx: Context): Promise<Uint8Array> {
-  const peer = await ctx.open();
-  const h = decoded(peer.theirHello);
-  assert.ok(h.kind === 'message' && h.message.type === 'hello');
-  peer.reset();
-  return h.message.summary.digest;
-}
-
-/**
- * The digest the runner announces for `own`: its root and count, with an estimator that
- * differs from the implementation's in ten bits of the last stratum. The estimate is then
- * the largest there is (spec/reconcile.md 6), more than any sketch is worth, so both sides
- * list keys (9.2, 9.4) whatever the sketch schedule. Cases of what follows the difference
- * (entries, want, wide lists, overflow) use it, so they do not depend on the sketch.
- */
-function keyListDigest(own: readonly Held[], implDigestBytes: Uint8Array, root?: Uint8Array) {
-  const d = digestOf(own.map((h) => h.v)).bytes.slice();
-  d.set(implDigestBytes.subarray(21, 63), 21);
-  for (let bit = 24 * 13; bit < 24 * 13 + 10; bit++) {
-    const at = 21 + (bit >>> 3);
-    d[at] = (d[at] as number) ^ (0x80 >>> (bit & 7));
-  }
-  if (root) d.set(root, 1);
-  return d;
-}
-
-/** How a reconcile session is opened. */
-interface OpenOptions {
-  readonly listen?: { [key: string]: Json };
-  readonly sync?: 'auto' | 'on-request';
-  /** The root to announce instead of the real one (a forced key collision). */
-  readonly root?: Uint8Array;
-}
-
-/**
- * Opens a session that reconciles `own` with the implementation by key lists; returns the
- * implementation's digest and what the runner announced.
- */
-async function openReconcile(ctx: Context, own: readonly Held[], o: OpenOptions = {}) {
-  const announced = keyListDigest(own, await implDigest(ctx), o.root);
-  const hello = reconcileHello(own, announced, o.sync ?? 'auto');
-  const peer = await ctx.open({ hello }, o.listen ?? {});
-  const h = decoded(peer.theirHello);
-  assert.ok(h.kind === 'message' && h.message.type === 'hello');
-  return { peer, theirs: h.message.summary.digest, announced };
-}
 
 const hex = (b: Uint8Array): string => hexOf(b);
 const fpHex = (h: Held): string => hexOf(h.v.fingerprint);

@@ -1,7 +1,8 @@
 /**
- * The runner's own model of spec/reconcile.md sections 3 to 8, written from the spec and
- * sharing no code with protocol/reconcile/: item hash, sketch key, key mixer, index
- * sequence, cells, peeling, digest tree, estimator and estimate. Cases use
+ * The runner's own model of spec/reconcile.md sections 3 to 7 and 8.2, written from the
+ * spec and sharing no code with protocol/reconcile/: item hash, sketch key, key mixer, index
+ * sequence, cells, incremental peeling, digest tree, estimator and estimate (syndromes are
+ * in syndrome-model.ts, runs in run-schedule.ts). Cases use
  * it to say what bytes an implementation must send for a store whose versions they know;
  * conformance/harness/reconcile-model.test.ts checks it against spec/vectors/reconcile.json.
  */
@@ -86,7 +87,7 @@ export function checkOf(k: Key): number {
   return mix(k.hi, k.lo) & 0xffff;
 }
 
-/** The cell indices of a key below `limit`, in increasing order (section 8). */
+/** The cell indices of a key below `limit`, in increasing order (section 8.2). */
 export function indicesBelow(k: Key, limit: number): number[] {
   const out: number[] = [];
   if (limit <= 0) return out;
@@ -139,39 +140,86 @@ export function xorCells(a: Uint8Array, b: Uint8Array): Uint8Array {
   return a.map((x, i) => x ^ (b[i] as number));
 }
 
-/** Peels difference cells (section 8, "Peeling"): the keys, when the prefix decoded. */
-export function peel(cells: Uint8Array): { decoded: boolean; keys: Key[] } {
-  const m = cells.length / 8;
-  const hi = new Int32Array(m);
-  const lo = new Int32Array(m);
-  const chk = new Int32Array(m);
-  for (let i = 0; i < m; i++) {
-    const k = keyOf(cells, 8 * i);
-    hi[i] = k.hi;
-    lo[i] = k.lo;
-    chk[i] = ((cells[8 * i + 6] as number) << 8) | (cells[8 * i + 7] as number);
+/**
+ * Difference cells peeled as they grow (section 8.2, "Peeling"): {@link CellPeeler.extend}
+ * appends cells [M0, M) and peels in the order the spec fixes, so that the runner reaches the
+ * outcome an implementation must reach at every checkpoint.
+ */
+export class CellPeeler {
+  private hi: number[] = [];
+  private lo: number[] = [];
+  private chk: number[] = [];
+  private readonly found: Key[] = [];
+  private stopped = false;
+
+  /** Cells so far (M). */
+  get size(): number {
+    return this.hi.length;
   }
-  const queue: number[] = Array.from({ length: m }, (_, i) => i);
-  const keys: Key[] = [];
-  for (let q = 0; q < queue.length && keys.length < 2 * m + 16; q++) {
-    const i = queue[q] as number;
-    if (hi[i] === 0 && lo[i] === 0 && chk[i] === 0) continue;
-    const k = { hi: hi[i] as number, lo: lo[i] as number };
-    if (checkOf(k) !== chk[i]) continue;
-    const seq = indicesBelow(k, m);
-    if (!seq.includes(i)) continue;
-    keys.push(k);
-    const c = checkOf(k);
-    for (const t of seq) {
-      hi[t] = (hi[t] as number) ^ k.hi;
-      lo[t] = (lo[t] as number) ^ k.lo;
-      chk[t] = (chk[t] as number) ^ c;
-      if (t !== i && (hi[t] !== 0 || lo[t] !== 0)) queue.push(t);
+
+  /** Every cell is zero and peeling never stopped: the keys are the whole difference. */
+  get decoded(): boolean {
+    if (this.stopped) return false;
+    for (let i = 0; i < this.size; i++) if (this.nonZero(i) || this.chk[i] !== 0) return false;
+    return true;
+  }
+
+  /** The keys recovered so far, in the order they peeled. */
+  get keys(): readonly Key[] {
+    return this.found;
+  }
+
+  /** Appends difference cells (8 bytes each) and peels them (steps 0 to 4). */
+  extend(cells: Uint8Array): void {
+    const from = this.size;
+    const to = from + cells.length / 8;
+    for (let i = 0; i < cells.length / 8; i++) {
+      const k = keyOf(cells, 8 * i);
+      this.hi.push(k.hi);
+      this.lo.push(k.lo);
+      this.chk.push(((cells[8 * i + 6] as number) << 8) | (cells[8 * i + 7] as number));
+    }
+    for (const k of this.found) {
+      for (const t of indicesBelow(k, to)) if (t >= from) this.toggle(t, k);
+    }
+    if (this.stopped) return;
+    const queue: number[] = [];
+    for (let i = from; i < to; i++) queue.push(i);
+    for (let q = 0; q < queue.length; q++) {
+      const i = queue[q] as number;
+      if (!this.nonZero(i) && this.chk[i] === 0) continue;
+      const k = { hi: this.hi[i] as number, lo: this.lo[i] as number };
+      if (checkOf(k) !== this.chk[i]) continue;
+      const seq = indicesBelow(k, to);
+      if (!seq.includes(i)) continue;
+      if (this.found.length >= 2 * to + 16) {
+        this.stopped = true;
+        return;
+      }
+      this.found.push(k);
+      for (const t of seq) {
+        this.toggle(t, k);
+        if (t !== i && this.nonZero(t)) queue.push(t);
+      }
     }
   }
-  let decoded = true;
-  for (let i = 0; i < m; i++) if (hi[i] !== 0 || lo[i] !== 0 || chk[i] !== 0) decoded = false;
-  return { decoded, keys };
+
+  private nonZero(i: number): boolean {
+    return this.hi[i] !== 0 || this.lo[i] !== 0;
+  }
+
+  private toggle(i: number, k: Key): void {
+    this.hi[i] = (this.hi[i] as number) ^ k.hi;
+    this.lo[i] = (this.lo[i] as number) ^ k.lo;
+    this.chk[i] = (this.chk[i] as number) ^ checkOf(k);
+  }
+}
+
+/** Peels difference cells [0, M) in one step: the keys, when the prefix decoded. */
+export function peel(cells: Uint8Array): { decoded: boolean; keys: Key[] } {
+  const p = new CellPeeler();
+  p.extend(cells);
+  return { decoded: p.decoded, keys: [...p.keys] };
 }
 
 /** The 42-byte estimator of section 6. */
@@ -251,13 +299,6 @@ export function parseDigest(bytes: Uint8Array): Omit<Digest, 'bytes'> | null {
   const count = new DataView(bytes.buffer, bytes.byteOffset, 63).getUint32(17);
   return { root: bytes.slice(1, 17), count, estimator: bytes.slice(21, 63) };
 }
-
-/**
- * The most sketch cells any batch schedule sends: a sketch of m cells costs 8 m bytes each
- * way against the key lists' 6 (nA + nB) bytes in all, so a side lists keys before
- * 16 m >= 6 (nA + nB) (section 9.2).
- */
-export const sketchCap = (nA: number, nB: number): number => Math.floor((6 * (nA + nB) - 1) / 16);
 
 /** -1, 0 or 1 as unsigned bytes compare. */
 export function compareBytes(a: Uint8Array, b: Uint8Array): number {

@@ -1,168 +1,48 @@
 /**
  * The runner's side of a reconcile (spec/reconcile.md 9), on the runner's own model
- * (reconcile-model.ts): it answers the implementation's sketch cells with its own cells of
- * the same range, or its key list with its own; peels; streams the entries only it holds;
- * answers `want`; and records every reconciliation message the implementation sent, so
- * that cases can judge those bytes against the model.
- *
- * It follows the implementation's batches instead of computing a batch schedule of its
- * own: the procedure is symmetric, so a correct peer sends exactly the ranges the
- * implementation sends. That keeps the cases valid whatever schedule spec/reconcile.md 9.2
- * fixes; the schedule itself is not judged here.
+ * (reconcile-model.ts, syndrome-model.ts, run-schedule.ts): it derives the run both sides
+ * start from the two digests, plays it against the implementation (run-peer.ts judges every
+ * unit), hands a syndrome run that reaches its cap over to cells and a cell run to key
+ * lists, lists keys when the schedule says so, streams the entries only it holds, answers
+ * `want`, and records every reconciliation message the implementation sent, so that cases
+ * can judge those bytes against the model.
  */
 import assert from 'node:assert/strict';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { encodeCbor, type CborKey, type CborValue } from '../../protocol/wire/cbor.ts';
+import { entryOf, frameOfR, parseR, type Held, type RMsg } from './reconcile-messages.ts';
 import {
-  cellsOf,
   compareBytes,
   digestOf,
+  estimate,
   itemHashOf,
   keyBytesOf,
   keyHex,
   keyOf,
   parseDigest,
-  peel,
-  xorCells,
   type Key,
-  type Version,
 } from './reconcile-model.ts';
-import type { WirePeer } from './wire-peer.ts';
-
-/** Reconciliation type codes (spec/reconcile.md 9.1). */
-export const CODES = { cells: 16, keys: 17, entry: 18, want: 19, done: 20 } as const;
-
-/** A record as the runner holds it: a version, and for a live one its DER and metadata. */
-export interface Held {
-  readonly v: Version;
-  readonly der?: Uint8Array;
-  readonly label?: string | null;
-  readonly pinned?: boolean;
-}
-
-/** A reconciliation message, as sent or received. */
-export type RMsg =
-  | { readonly type: 'cells'; readonly start: number; readonly cells: Uint8Array }
-  | {
-      readonly type: 'keys';
-      readonly keys: Uint8Array;
-      readonly wide: boolean;
-      readonly last: boolean;
-    }
-  | {
-      readonly type: 'entry';
-      readonly v: Version;
-      readonly label?: string;
-      readonly pinned?: boolean;
-      readonly der?: Uint8Array;
-    }
-  | { readonly type: 'want'; readonly records: readonly { kind: 1 | 2; fingerprint: Uint8Array }[] }
-  | { readonly type: 'done' };
-
-/** The frame of a reconciliation message (envelope of spec/protocol.md 3, version 1). */
-export function frameOfR(m: RMsg): Uint8Array {
-  const p = new Map<CborKey, CborValue>();
-  switch (m.type) {
-    case 'cells':
-      p.set(0, m.start).set(1, m.cells);
-      break;
-    case 'keys':
-      p.set(0, m.keys).set(1, m.wide).set(2, m.last);
-      break;
-    case 'entry':
-      p.set(0, m.v.kind === 'cert' ? 1 : 2)
-        .set(1, m.v.fingerprint)
-        .set(2, m.v.deleted)
-        .set(3, m.v.clock)
-        .set(4, m.v.origin);
-      if (m.label !== undefined) p.set(5, m.label);
-      if (m.pinned !== undefined) p.set(6, m.pinned);
-      if (m.der !== undefined) p.set(7, m.der);
-      break;
-    case 'want':
-      p.set(
-        0,
-        m.records.map((r) => [r.kind, r.fingerprint]),
-      );
-      break;
-    case 'done':
-      break;
-  }
-  return encodeCbor([1, CODES[m.type], p]);
-}
-
-/**
- * Reads a reconciliation message the implementation sent, asserting its shape.
- *
- * @throws AssertionError when the payload breaks spec/reconcile.md 9.1
- */
-export function parseR(code: number, p: ReadonlyMap<CborKey, CborValue>): RMsg {
-  const bytes = (k: number): Uint8Array => {
-    const v = p.get(k);
-    assert.ok(v instanceof Uint8Array, `reconcile type ${code}: field ${k} is a byte string`);
-    return v;
-  };
-  const bool = (k: number): boolean => {
-    const v = p.get(k);
-    assert.equal(typeof v, 'boolean', `reconcile type ${code}: field ${k} is a boolean`);
-    return v as boolean;
-  };
-  switch (code) {
-    case CODES.cells: {
-      const cells = bytes(1);
-      assert.ok(cells.length >= 8 && cells.length % 8 === 0, 'cells are 8 bytes each');
-      return { type: 'cells', start: p.get(0) as number, cells };
-    }
-    case CODES.keys:
-      return { type: 'keys', keys: bytes(0), wide: bool(1), last: bool(2) };
-    case CODES.entry: {
-      const kind = p.get(0);
-      assert.ok(kind === 1 || kind === 2, 'an entry kind is 1 or 2');
-      const deleted = bool(2);
-      const v: Version = {
-        kind: kind === 1 ? 'cert' : 'crl',
-        fingerprint: bytes(1),
-        deleted,
-        clock: p.get(3) as number,
-        origin: bytes(4),
-      };
-      if (deleted) {
-        assert.ok(!p.has(5) && !p.has(6) && !p.has(7), 'a deletion carries none of keys 5-7');
-        return { type: 'entry', v };
-      }
-      const label = p.get(5);
-      return {
-        type: 'entry',
-        v,
-        ...(typeof label === 'string' ? { label } : {}),
-        pinned: bool(6),
-        ...(p.has(7) ? { der: bytes(7) } : {}),
-      };
-    }
-    case CODES.want: {
-      const list = p.get(0);
-      assert.ok(Array.isArray(list), 'want holds a list of records');
-      const records = (list as [1 | 2, Uint8Array][]).map(([kind, fingerprint]) => ({
-        kind,
-        fingerprint,
-      }));
-      return { type: 'want', records };
-    }
-    case CODES.done:
-      return { type: 'done' };
-    default:
-      return assert.fail(`the implementation sent reconciliation type ${code}`);
-  }
-}
+import { RunPeer, type RunOptions } from './run-peer.ts';
+import {
+  cellSchedule,
+  firstRun,
+  planRun,
+  SYNDROME_CAP,
+  type RunKind,
+  type Schedule,
+} from './run-schedule.ts';
+import type { Incoming } from '../../protocol/messages/codec.ts';
+import { decoded, type WirePeer } from './wire-peer.ts';
 
 /** The key of a held record. */
 export const keyOfHeld = (h: Held): Key => keyOf(keyBytesOf(h.v));
 
 /** What a reconcile between the runner and the implementation carried. */
 export interface Transcript {
-  readonly mode: 'equal' | 'sketch' | 'keys' | 'wide';
+  readonly mode: 'equal' | 'syndromes' | 'cells' | 'keys' | 'wide';
   /** Every reconciliation message the implementation sent, in order. */
   readonly received: RMsg[];
+  /** The runs played, in order. */
+  readonly runs: readonly RunPeer[];
 }
 
 /** How the runner plays its side. */
@@ -171,13 +51,21 @@ export interface ReconcileOptions {
   readonly wantMissing?: boolean;
   /** Go on until this many `want` messages of the implementation were answered. */
   readonly expectWants?: number;
-  /** The digest the runner announced, when it is not the one of `own` (a forced collision). */
+  /** The digest the runner announced, when it is not the one of `own` (a forced estimate). */
   readonly announced?: Uint8Array;
   /**
    * Send the key list first, before the implementation said anything: for stores so small
    * (8 records or fewer in all) that every schedule lists keys.
    */
   readonly keysFirst?: boolean;
+  /** The implementation's records: needed when a run is played, to know its units. */
+  readonly impl?: readonly Held[];
+  /**
+   * Send the own units past the decoding checkpoint only after the implementation's first
+   * entry (9.2 rule 4): `separate` as they are, `out-of-order` one unit off, after which
+   * the runner stops (the implementation must end the session).
+   */
+  readonly lateUnits?: 'separate' | 'out-of-order';
 }
 
 function keyListMessages(parts: readonly Uint8Array[], wide: boolean): RMsg[] {
@@ -202,6 +90,14 @@ function listed(parts: readonly Uint8Array[], size: number): string[] {
   return out;
 }
 
+/** The keys listed an odd number of times in `a` and `b` together. */
+function multisetDifference(a: readonly Key[], b: readonly string[]): Key[] {
+  const count = new Map<string, number>();
+  for (const k of a) count.set(keyHex(k), (count.get(keyHex(k)) ?? 0) + 1);
+  for (const k of b) count.set(k, (count.get(k) ?? 0) - 1);
+  return [...count].filter(([, c]) => c !== 0).map(([k]) => keyOf(Buffer.from(k, 'hex')));
+}
+
 /**
  * Runs the runner's half of a reconcile with the implementation, whose hello carried
  * `implDigest`, until both sides finished (spec/reconcile.md 9.3, "finished").
@@ -219,33 +115,48 @@ export async function reconcileWith(
   const real = digestOf(own.map((h) => h.v));
   const mine = o.announced ? (parseDigest(o.announced) ?? real) : real;
   const received: RMsg[] = [];
-  if (compareBytes(mine.root, theirs.root) === 0) return { mode: 'equal', received };
+  const runs: RunPeer[] = [];
+  if (compareBytes(mine.root, theirs.root) === 0) return { mode: 'equal', received, runs };
   const send = async (ms: RMsg[]): Promise<void> => {
     for (const m of ms) await peer.send(frameOfR(m));
   };
   const ownKeys = own.map(keyOfHeld);
+  const implKeys = (o.impl ?? []).map(keyOfHeld);
+  const e = estimate(theirs.estimator, mine.estimator);
   const st = {
-    phase: 'start' as 'start' | 'sketch' | 'keys' | 'wide' | 'streaming',
-    used: new Set<'sketch' | 'keys' | 'wide'>(),
+    phase: 'start' as 'start' | 'run' | 'keys' | 'wide' | 'streaming',
+    used: new Set<Transcript['mode']>(),
     dones: 0,
     wants: 0,
     answered: 0,
+    /** Decoded with own units held back: entries wait for the implementation's. */
+    holding: false,
+    localOnly: [] as Held[],
+    remoteTags: new Set<number>(),
   };
-  let theirCells = new Uint8Array(0);
+  let run: RunPeer | null = null;
   const theirList: Uint8Array[] = [];
+  const runOptions: RunOptions = o.lateUnits ? { holdLate: true } : {};
 
-  const stream = async (localOnly: readonly Held[], remoteTags: ReadonlySet<number>) => {
+  const startRun = (kind: RunKind, schedule: Schedule): void => {
+    assert.ok(o.impl, 'a case that plays a run gives the implementation’s records');
+    run = new RunPeer(planRun(kind, schedule, implKeys, ownKeys), implKeys, ownKeys, runOptions);
+    runs.push(run);
+    st.phase = 'run';
+    st.used.add(kind);
+  };
+  const stream = async (): Promise<void> => {
+    const localOnly = st.localOnly;
     const dels = localOnly.filter((h) => h.v.deleted);
     const live = localOnly.filter((h) => !h.v.deleted);
-    const meta = live.filter((h) => remoteTags.has(keyOfHeld(h).hi));
-    const full = live.filter((h) => !remoteTags.has(keyOfHeld(h).hi));
+    const meta = live.filter((h) => st.remoteTags.has(keyOfHeld(h).hi));
+    const full = live.filter((h) => !st.remoteTags.has(keyOfHeld(h).hi));
     await send([
       ...dels.map((h) => entryOf(h, false)),
       ...meta.map((h) => entryOf(h, false)),
       ...full.map((h) => entryOf(h, true)),
       { type: 'done' },
     ]);
-    st.phase = 'streaming';
   };
   const listKeys = async (wide: boolean) => {
     st.phase = wide ? 'wide' : 'keys';
@@ -259,22 +170,35 @@ export async function reconcileWith(
     const names = new Set(diff.map(keyHex));
     const ownNames = new Set(ownKeys.map(keyHex));
     const remote = diff.filter((k) => !ownNames.has(keyHex(k)));
-    const localOnly = own.filter((h) => names.has(keyHex(keyOfHeld(h))));
-    return stream(localOnly, new Set(remote.map((k) => k.hi)));
+    st.localOnly = own.filter((h) => names.has(keyHex(keyOfHeld(h))));
+    st.remoteTags = new Set(remote.map((k) => k.hi));
+    st.phase = 'streaming';
+    if (!st.holding) await stream();
   };
-  /** The implementation went on from its sketch: it decoded; peel the same cells. */
-  const afterSketch = async () => {
-    const peeled = peel(xorCells(cellsOf(ownKeys, theirCells.length / 8), theirCells));
-    assert.ok(peeled.decoded, 'the implementation went on from cells that do not decode');
-    await split(peeled.keys);
+  /** The runner's run reached its last checkpoint: decode, or give way (9.2 rule 3). */
+  const decide = async (r: RunPeer) => {
+    if (r.state === 'decoded') {
+      st.holding = o.lateUnits !== undefined;
+      return split(r.plan.keys);
+    }
+    const e64 = Math.max(e, SYNDROME_CAP);
+    const cells = r.kind === 'syndromes' ? cellSchedule(e64, theirs.count, mine.count) : null;
+    if (cells) return startRun('cells', cells);
+    return listKeys(false);
+  };
+  /** The implementation went on from every run before `current` (or from all of them). */
+  const leaveRuns = (what: string, current: RunPeer | null) => {
+    for (const x of runs) if (x !== current) x.leave(what);
   };
 
+  const start = firstRun(e, theirs.count, mine.count);
+  if (start) startRun(start.kind, start.schedule);
   if (o.keysFirst) await listKeys(false);
   while (
     !(st.phase === 'streaming' && st.dones >= 1 + st.wants) ||
     st.answered < (o.expectWants ?? 0)
   ) {
-    const f = await peer.message(10_000);
+    const f = await nextMessage(peer, run);
     if (f.kind === 'message') {
       const m2 = f.message;
       const what = m2.type === 'error' ? `error ${m2.code}: ${m2.message}` : m2.type;
@@ -283,40 +207,46 @@ export async function reconcileWith(
     assert.ok(f.kind === 'reconcile', `expected a reconciliation message, got ${f.kind}`);
     const r = parseR(f.code, f.payload);
     received.push(r);
-    if (r.type === 'cells') {
-      assert.ok(st.phase === 'start' || st.phase === 'sketch', 'cells come only while sketching');
-      st.phase = 'sketch';
-      st.used.add('sketch');
-      const at = theirCells.length / 8;
-      assert.equal(r.start, at, 'cells start where the last ones ended');
-      theirCells = Buffer.concat([theirCells, r.cells]);
-      const end = theirCells.length / 8;
-      await send([{ type: 'cells', start: at, cells: cellsOf(ownKeys, end).slice(8 * at) }]);
+    const current = run as RunPeer | null;
+    if (r.type === 'cells' || r.type === 'syndromes') {
+      assert.ok(current, `${r.type} come only in a run; the schedule starts none here`);
+      leaveRuns(r.type, current);
+      await send(current.take(r));
+      if (current.state !== 'running' && st.phase === 'run') await decide(current);
       continue;
     }
+    leaveRuns(r.type === 'keys' || r.type === 'done' ? r.type : 'entries', null);
     if (r.type === 'keys') {
-      // A key list at the start, or at the sketch's end; a wide list after a decode.
-      if (!r.wide && (st.phase === 'start' || st.phase === 'sketch')) await listKeys(false);
-      if (r.wide && st.phase === 'sketch') await afterSketch();
+      // A key list at the start; a wide list after a decode.
+      if (!r.wide && st.phase === 'start') await listKeys(false);
       assert.equal(st.phase, r.wide ? 'wide' : 'keys', `a ${r.wide ? 'wide ' : ''}key list now`);
       theirList.push(r.keys);
       if (!r.last) continue;
       const names = listed(theirList.splice(0), r.wide ? 16 : 6);
       if (r.wide) {
         const theirHashes = new Set(names);
-        const lacked = own.filter((h) => !theirHashes.has(hexOfBytes(itemHashOf(h.v))));
-        await stream(lacked, new Set());
+        st.localOnly = own.filter((h) => !theirHashes.has(hexOfBytes(itemHashOf(h.v))));
+        st.remoteTags = new Set();
+        st.phase = 'streaming';
+        await stream();
         continue;
       }
-      const count = new Map<string, number>();
-      for (const k of ownKeys) count.set(keyHex(k), (count.get(keyHex(k)) ?? 0) + 1);
-      for (const k of names) count.set(k, (count.get(k) ?? 0) - 1);
-      const diff = [...count].filter(([, c]) => c !== 0).map(([k]) => keyOf(Buffer.from(k, 'hex')));
-      await split(diff);
+      await split(multisetDifference(ownKeys, names));
       continue;
     }
-    if (st.phase === 'sketch') await afterSketch();
     assert.equal(st.phase, 'streaming', 'entries come once the difference is known');
+    if (st.holding) {
+      st.holding = false;
+      const late = (current as RunPeer).release();
+      if (o.lateUnits === 'out-of-order') {
+        const first = late[0];
+        assert.ok(first && first.type !== 'keys', 'the run had units past its decoding checkpoint');
+        await send([{ ...first, start: (first as { start: number }).start + 1 } as RMsg]);
+        return { mode: current?.kind ?? 'keys', received, runs };
+      }
+      await send(late);
+      await stream();
+    }
     if (r.type === 'entry') {
       if (r.der) {
         assert.deepEqual(sha256(r.der), r.v.fingerprint, 'an entry DER hashes to its fingerprint');
@@ -339,20 +269,25 @@ export async function reconcileWith(
       st.dones += 1;
     }
   }
-  const mode = st.used.has('wide') ? 'wide' : st.used.has('keys') ? 'keys' : 'sketch';
-  return { mode, received };
+  const order: Transcript['mode'][] = ['wide', 'keys', 'cells', 'syndromes'];
+  return { mode: order.find((m) => st.used.has(m)) ?? 'keys', received, runs };
 }
 
 const hexOfBytes = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
-/** The entry message of a held record; live ones carry their DER when `withDer`. */
-function entryOf(h: Held, withDer: boolean): RMsg {
-  if (h.v.deleted) return { type: 'entry', v: h.v };
-  return {
-    type: 'entry',
-    v: h.v,
-    ...(h.label ? { label: h.label } : {}),
-    pinned: h.pinned ?? false,
-    ...(withDer && h.der ? { der: h.der } : {}),
-  };
+/**
+ * The implementation's next frame. While a run waits for its first units, a silence of
+ * 3 s means the implementation stopped short of them.
+ */
+async function nextMessage(peer: WirePeer, run: RunPeer | null): Promise<Incoming> {
+  if (!run || run.begun) return peer.message(10_000);
+  const f = await peer.next(3_000);
+  assert.notEqual(
+    f,
+    'timeout',
+    `the implementation sent ${run.kind} [0, ${run.implSent}) and then nothing: a run ` +
+      `begins with its units [0, first + lookahead · chunk) = [0, ${run.beginEnd}) (9.2 rule 1)`,
+  );
+  assert.notEqual(f, 'closed', 'the implementation closed the link in a run');
+  return decoded(f as Uint8Array);
 }
