@@ -16,6 +16,7 @@ import { ProgressBar } from '../progress/progress-bar.ts';
 import type { Store } from '../store/index.ts';
 import { LINK_KINDS, dialLink, type LinkKind, type LinkSpec } from './links.ts';
 import { displayName } from './list-entry.ts';
+import { receivedValidityLines, ValidityReceiver } from './received-validity.ts';
 import {
   connectSession,
   type OverflowChooser,
@@ -251,7 +252,9 @@ export interface SessionProgress {
 
 /**
  * Runs `work` in one session with the peer the options name, then says goodbye. A progress
- * bar runs on standard error unless `--json` or standard error is not a terminal.
+ * bar runs on standard error unless `--json` or standard error is not a terminal. A
+ * validity report the peer sends on this store is recorded and shown on standard error
+ * (node/client/received-validity.ts).
  * `withhold` names certificates a reconcile in this session does not offer; `keys` are the
  * private keys the session may offer or take (none when absent).
  *
@@ -280,6 +283,7 @@ export async function withPeer<T>(
       bytes: counting.counts.sent + counting.counts.received,
     });
   });
+  const received = new ValidityReceiver(store);
   try {
     const session = await connectSession(counting, {
       store,
@@ -288,15 +292,19 @@ export async function withPeer<T>(
       name: 'certsync',
       chooseVictim: overflowChooser(ctx),
       onProgress: (p) => (last = p),
+      onValidityReport: received.onReport,
       ...(withhold ? { withhold } : {}),
       ...(keys ? { keys } : {}),
       ...(logger ? { logger } : {}),
     });
     if (session.peer.newlyPaired) ctx.warn(`Paired with ${session.peer.name}.`);
+    received.peerIs(session.peer.name);
     try {
       const result = await work(session);
       if (session.reconcileRunning) await session.reconcile();
       await session.goodbye();
+      if (received.received)
+        for (const line of receivedValidityLines(received.received)) ctx.warn(line);
       return result;
     } catch (error) {
       await session.abort();

@@ -318,6 +318,26 @@ describe('validity checks of the client against a real OCSP responder and real C
       assert.ok(fingerprints.includes(fp(leaves.fromKeyserver as LabCert)));
       assert.ok(!fingerprints.includes(fp(leaves.revoked as LabCert)));
       assert.ok(!fingerprints.includes(fp(leaves.expired as LabCert)));
+      // The checked side is told what its peer found, and records it beside its own checks.
+      assert.match(served.stdout, /checked by pc: 3 certificates, .*1 revoked/);
+      assert.match(
+        served.stdout,
+        new RegExp(`${fp(leaves.revoked as LabCert).slice(0, 16)}  revoked`),
+      );
+      const { Store } = await import('../../store/index.ts');
+      const kept = Store.open(phone);
+      try {
+        const record = kept.settings.getJson('checked-by-peer:pc') as {
+          checked: number;
+          counts: Record<string, number>;
+          notValid: { id: string; status: string }[];
+        };
+        assert.equal(record.checked, 3);
+        assert.deepEqual(record.counts, { valid: 1, revoked: 1, expired: 1 });
+        assert.deepEqual(record.notValid.map((v) => v.status).sort(), ['expired', 'revoked']);
+      } finally {
+        kept.close();
+      }
     },
   );
 });

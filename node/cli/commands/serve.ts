@@ -28,6 +28,11 @@ import {
 import { LINK_OPTIONS, linkSpecFrom, loggerFrom, pairingFrom } from '../../client/cli-peer.ts';
 import { listenLink, type OpenLink } from '../../client/links.ts';
 import { checkOwnStore, invalidOwnCertificates } from '../../client/validity.ts';
+import {
+  ValidityReceiver,
+  receivedValidityLines,
+  type ReceivedValidity,
+} from '../../client/received-validity.ts';
 import { serveKeys, takeOfferedKey, type KeyTransfer } from '../../client/private-key-transfer.ts';
 import { SessionKeys } from '../../client/session-keys.ts';
 import type { Store } from '../../store/index.ts';
@@ -51,6 +56,8 @@ interface Visit {
   readonly code?: string;
   /** The private key the peer offered and this side took, with what the store did. */
   readonly privateKey?: { readonly certificate: string; readonly outcome: string };
+  /** What the peer's check of this store found, when it sent a validity report. */
+  readonly validity?: ReceivedValidity;
 }
 
 /** The private-key settings of `serve`, or null when it neither takes nor sends keys. */
@@ -110,7 +117,10 @@ function visitLine(v: Visit): string {
   }
   parts.push(`${v.certificates} certificates now`);
   if (v.error) parts.push(`ended: ${v.error}`);
-  return parts.join(', ');
+  // A peer's check of this store: its summary, then each certificate it found not valid.
+  const [checked, ...bad] = v.validity ? receivedValidityLines(v.validity) : [];
+  if (checked) parts.push(checked);
+  return [parts.join(', '), ...bad].join('\n');
 }
 
 const serve: Command = {
@@ -201,6 +211,7 @@ const serve: Command = {
               ? await invalidOwnCertificates(store, check?.ran ? check.results : undefined)
               : undefined;
           const keys = keyPolicy ? new SessionKeys(store, keyPolicy.offers) : undefined;
+          const received = new ValidityReceiver(store);
           const session = await acceptSession(counting, {
             store,
             autoSync: auto === 'sync' || auto === 'check-and-sync',
@@ -213,7 +224,9 @@ const serve: Command = {
             ...(pairing ? { pairing } : {}),
             ...(keys ? { keys } : {}),
             ...(logger ? { logger } : {}),
+            onValidityReport: received.onReport,
           });
+          received.peerIs(session.peer.name);
           if (session.peer.newlyPaired) ctx.warn(`certsync: paired with ${session.peer.name}`);
           const mode = auto === 'check-and-sync' ? 'sync' : auto;
           const result = await runAuto(session, mode, store).catch(() => null);
@@ -230,6 +243,7 @@ const serve: Command = {
             error: ended ? ended.message : null,
             ...(ended ? { code: ended.code } : {}),
             ...(taken ? { privateKey: keyJson(taken) } : {}),
+            ...(received.received ? { validity: received.received } : {}),
           };
         } catch (error) {
           // Where a link stands for no peer until a frame comes (serial, IrDA), a link that
