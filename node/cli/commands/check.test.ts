@@ -6,11 +6,15 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { exitStatusFor } from '../../../protocol/errors.ts';
 import { encodePem } from '../../pki/index.ts';
+import { createHash } from 'node:crypto';
 import {
   certsyncJson,
+  integrityCheck,
   runCertsync,
   ServeProcess,
+  spawnCertsync,
   startPtyPair,
+  type ProcessResult,
 } from '../../client/test-processes.ts';
 import { ChainLab, type LabCert } from '../../validate/testing/chain-lab.ts';
 import {
@@ -19,6 +23,8 @@ import {
 } from '../../validate/testing/revocation-server.ts';
 
 const DAY = 86_400_000;
+
+const fp = (c: LabCert): string => createHash('sha256').update(c.der).digest('hex');
 
 interface Checked {
   readonly ran: boolean;
@@ -78,6 +84,67 @@ describe('validity checks of the client against a real OCSP responder and real C
     await server.stop();
     await lab.cleanup();
   });
+
+  /**
+   * A PC store (the lab's root and intermediate, plus `pcFiles`) and a phone store
+   * (`phoneFiles`) under `name`; the phone serves once on a fresh serial pty pair while
+   * `peer check ARGS --json` runs from the PC, with `answers` piped to its standard input.
+   */
+  async function peerCheckOverSerial(
+    name: string,
+    pcFiles: readonly string[],
+    phoneFiles: readonly string[],
+    args: readonly string[],
+    answers = '',
+  ): Promise<{ pc: string; phone: string; checked: ProcessResult; served: ProcessResult }> {
+    const pc = join(lab.dir, `${name}-pc.sqlite`);
+    const phone = join(lab.dir, `${name}-phone.sqlite`);
+    await runCertsync(['init', '--store', pc], lab.dir);
+    await runCertsync(['init', '--store', phone], lab.dir);
+    const toPc = ['root.pem', 'inter.pem', ...pcFiles];
+    assert.equal((await runCertsync(['import', '--store', pc, ...toPc], lab.dir)).status, 0);
+    const toPhone = await runCertsync(['import', '--store', phone, ...phoneFiles], lab.dir);
+    assert.equal(toPhone.status, 0, toPhone.stderr);
+    const { secret } = await certsyncJson<{ secret: string }>(
+      ['id', '--store', pc, '--secret'],
+      lab.dir,
+    );
+    const ptys = await startPtyPair(lab.dir);
+    try {
+      const serve = await ServeProcess.start(
+        ['--store', phone, '--link', 'serial', '--device', ptys.b].concat([
+          '--pair',
+          'pc',
+          '--secret',
+          secret,
+          '--once',
+        ]),
+        lab.dir,
+      );
+      const run = spawnCertsync(
+        ['peer', 'check', '--store', pc, '--link', 'serial', '--device', ptys.a].concat([
+          '--pair',
+          'phone',
+          '--secret',
+          secret,
+          ...args,
+          '--json',
+        ]),
+        lab.dir,
+      );
+      run.child.stdin?.end(answers);
+      const checked = await run.result;
+      const served = await serve.exited();
+      return { pc, phone, checked, served };
+    } finally {
+      await ptys.stop();
+    }
+  }
+
+  const fingerprintsIn = async (store: string): Promise<string[]> =>
+    (await certsyncJson<{ fingerprint: string }[]>(['list', '--store', store], lab.dir))
+      .map((c) => c.fingerprint)
+      .sort();
 
   it(
     'check: good, revoked (OCSP), expired, unknown issuer and broken chain, with reasons',
@@ -312,8 +379,6 @@ describe('validity checks of the client against a real OCSP responder and real C
         lab.dir,
       );
       const fingerprints = left.map((c) => c.fingerprint);
-      const { createHash } = await import('node:crypto');
-      const fp = (c: LabCert) => createHash('sha256').update(c.der).digest('hex');
       assert.ok(fingerprints.includes(fp(leaves.successor as LabCert)));
       assert.ok(fingerprints.includes(fp(leaves.fromKeyserver as LabCert)));
       assert.ok(!fingerprints.includes(fp(leaves.revoked as LabCert)));
@@ -338,6 +403,79 @@ describe('validity checks of the client against a real OCSP responder and real C
       } finally {
         kept.close();
       }
+    },
+  );
+
+  it(
+    "peer check --fix delete over a serial pty deletes the peer's revoked and expired certificates",
+    { timeout: 120_000 },
+    async () => {
+      const { phone, checked, served } = await peerCheckOverSerial(
+        'delete',
+        ['successor.pem'],
+        ['good.pem', 'revoked.pem', 'expired.pem'],
+        ['--fix', 'delete'],
+      );
+      assert.equal(checked.status, 0, checked.stderr);
+      assert.equal(served.status, 0, served.stderr);
+      const report = JSON.parse(checked.stdout) as {
+        results: { fingerprint: string; status: string; action?: string }[];
+      };
+      const actions = Object.fromEntries(
+        report.results.map((r) => [r.fingerprint, [r.status, r.action ?? 'none']]),
+      );
+      assert.deepEqual(actions, {
+        [fp(leaves.good as LabCert)]: ['valid', 'none'],
+        [fp(leaves.revoked as LabCert)]: ['revoked', 'deleted'],
+        [fp(leaves.expired as LabCert)]: ['expired', 'deleted'],
+      });
+      // Deleted, not replaced, although the PC holds a valid successor of the revoked one.
+      assert.deepEqual(await fingerprintsIn(phone), [fp(leaves.good as LabCert)]);
+      assert.equal(integrityCheck(phone), 'ok');
+    },
+  );
+
+  it(
+    'peer check --fix ask over a serial pty takes piped answers: replace, delete, delete when nothing replaces, keep',
+    { timeout: 120_000 },
+    async () => {
+      // The peer's invalid certificates are asked about in its store order.
+      const asked = ['revoked', 'expired', 'unknownIssuer', 'brokenChain'] as const;
+      const { phone, checked, served } = await peerCheckOverSerial(
+        'ask',
+        ['successor.pem'],
+        ['good.pem', ...asked.map((name) => `${name}.pem`)],
+        ['--fix', 'ask'],
+        'r\nx\nd\nk\n',
+      );
+      assert.equal(checked.status, 0, checked.stderr);
+      assert.equal(served.status, 0, served.stderr);
+      const questions = [...checked.stderr.matchAll(/^([0-9a-f]{16}) .*\n {2}\[r\]eplace/gm)];
+      assert.deepEqual(
+        questions.map((q) => q[1]),
+        asked.map((name) => fp(leaves[name] as LabCert).slice(0, 16)),
+        checked.stderr,
+      );
+      const report = JSON.parse(checked.stdout) as {
+        results: { fingerprint: string; action?: string }[];
+      };
+      const actions = Object.fromEntries(
+        report.results.map((r) => [r.fingerprint, r.action ?? 'none']),
+      );
+      assert.deepEqual(actions, {
+        [fp(leaves.good as LabCert)]: 'none',
+        [fp(leaves.revoked as LabCert)]:
+          `replaced by ${fp(leaves.successor as LabCert).slice(0, 16)}`,
+        [fp(leaves.expired as LabCert)]: 'deleted',
+        [fp(leaves.unknownIssuer as LabCert)]: 'deleted (no valid replacement)',
+        [fp(leaves.brokenChain as LabCert)]: 'none',
+      });
+      assert.deepEqual(
+        await fingerprintsIn(phone),
+        [leaves.good, leaves.successor, leaves.brokenChain].map((c) => fp(c as LabCert)).sort(),
+        'the peer store ends as answered',
+      );
+      assert.equal(integrityCheck(phone), 'ok');
     },
   );
 });
