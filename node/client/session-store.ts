@@ -516,7 +516,9 @@ export class SessionStore implements StoreView, SyncStore {
 
   /**
    * An update: deletes `old` (a tombstone stamped with this store's clock, so that a later
-   * reconcile does not bring it back) and stores `cert`, in one transaction.
+   * reconcile does not bring it back) and stores `cert`, in one transaction. When `old` was
+   * offered to the peer first, the peer's copy may carry a higher clock than the tombstone
+   * and then comes back (spec/protocol.md, "Known limits of version 1").
    */
   private replace(cert: ParsedCertificate, old: CertificateRecord): ItemResult {
     this.store.transaction(() => {
