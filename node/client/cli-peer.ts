@@ -303,6 +303,13 @@ export async function withPeer<T>(
       const result = await work(session);
       if (session.reconcileRunning) await session.reconcile();
       await session.goodbye();
+      if (session.reconcileUnconfirmed) {
+        throw new CertsyncError(
+          'link-closed',
+          'the link closed before the peer answered the goodbye: it may lack changes this ' +
+            'side sent at the end of the reconcile; both stores are whole, and syncing again finishes',
+        );
+      }
       if (received.received)
         for (const line of receivedValidityLines(received.received)) ctx.warn(line);
       return result;

@@ -183,6 +183,8 @@ export class PeerSession {
   private readonly counterAtStart: number;
   /** True once this side's reconcile finished. */
   private reconcileFinished = false;
+  /** True once the session closed on the peer's goodbye (its own or its answer to ours). */
+  private peerSaidGoodbye = false;
   /** When the peer's last frame arrived, for the idle limit. */
   private lastHeard = Date.now();
   private idleTimer: NodeJS.Timeout | undefined;
@@ -320,6 +322,15 @@ export class PeerSession {
   /** True while a reconcile (started by either side) has not finished. */
   get reconcileRunning(): boolean {
     return this.state.reconcile === 'running';
+  }
+
+  /**
+   * True when this side's reconcile finished but the session ended without the peer's
+   * goodbye (the link closed or the goodbye timed out): the peer may not have applied the
+   * last entries this side sent, so the two stores are not known to agree. A rerun finishes.
+   */
+  get reconcileUnconfirmed(): boolean {
+    return this.reconcileFinished && !this.peerSaidGoodbye && this.state.phase === 'closed';
   }
 
   /** True while both sides are talking. */
@@ -484,7 +495,10 @@ export class PeerSession {
     // A clean close on a frame is the peer's goodbye (its own or its answer to ours); on a
     // tick it is our goodbye timing out, which proves nothing about the peer.
     const confirmed = event.kind === 'frame';
-    if (confirmed && this.reconcileFinished && r.effects.some(isCleanClose)) this.recordSync();
+    if (confirmed && r.effects.some(isCleanClose)) {
+      this.peerSaidGoodbye = true;
+      if (this.reconcileFinished) this.recordSync();
+    }
     for (const frame of r.frames) {
       this.sending = this.sending.then(() => this.secure.send(frame));
     }
