@@ -415,9 +415,10 @@ export class SessionStore implements StoreView, SyncStore {
 
   /**
    * add, update and replace-all (spec/reconcile.md, "Transfer modes"): the item becomes a
-   * local write of this store. What it would remove to fit (the record an update replaces,
-   * an `lru` victim, the room a replace-all makes) is first offered to the peer unless
-   * `context.peerHolds` names it; `victim` is one the peer now holds, or chose after an alert.
+   * local write of this store. The record an update replaces is deleted with a tombstone,
+   * as the user asked. What the store would remove to fit (an `lru` victim, the room a
+   * replace-all makes) is first offered to the peer unless `context.peerHolds` names it;
+   * `victim` is one the peer now holds, or chose after an alert.
    */
   private receiveAdded(
     kind: EntryKind,
@@ -440,12 +441,8 @@ export class SessionStore implements StoreView, SyncStore {
       if (target?.fingerprintHex === victim) return done(this.replace(cert, target));
       return done(this.storeEvicting(cert, bytesOf(victim)));
     }
-    if (target) {
-      if (!peerHolds.has(target.fingerprintHex)) {
-        return { kind: 'offer-first', victim: target.fingerprintHex };
-      }
-      return done(this.replace(cert, target));
-    }
+    // The record an update replaces is deleted, as the user asked: it is not offered first.
+    if (target) return done(this.replace(cert, target));
     const cap = this.store.capacity.state();
     if (cap.capacity === null || cap.count < cap.capacity) {
       return done(this.storeEvicting(cert, null));
@@ -516,9 +513,8 @@ export class SessionStore implements StoreView, SyncStore {
 
   /**
    * An update: deletes `old` (a tombstone stamped with this store's clock, so that a later
-   * reconcile does not bring it back) and stores `cert`, in one transaction. When `old` was
-   * offered to the peer first, the peer's copy may carry a higher clock than the tombstone
-   * and then comes back (spec/protocol.md, "Known limits of version 1").
+   * reconcile does not bring it back, and deletes the older copies other stores hold) and
+   * stores `cert`, in one transaction.
    */
   private replace(cert: ParsedCertificate, old: CertificateRecord): ItemResult {
     this.store.transaction(() => {

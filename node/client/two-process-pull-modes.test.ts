@@ -1,9 +1,10 @@
 /**
  * Two certsync processes on a serial pty pair, one a long-lived `serve`: `pull` in the modes
  * update and replace-all. An update puts the pulled certificate in the place of this store's
- * expired one for the same address and leaves a tombstone for it; a replace-all leaves this
- * store with exactly what was pulled and purges the rest without tombstones, so that a later
- * `sync` deletes none of the peer's copies.
+ * expired one for the same address and deletes that one (a tombstone, no offer, and a later
+ * sync does not bring it back); a replace-all leaves this store with exactly what was pulled
+ * and purges the rest without tombstones, so that a later `sync` deletes none of the peer's
+ * copies.
  */
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
@@ -134,7 +135,10 @@ test(
       const afterUpdate = contents(pc);
       assert.deepEqual(afterUpdate.live, sorted(pki.alice, newCarol, pki.root, pki.intermediate));
       assert.deepEqual(afterUpdate.tombstones, [fp(pki.carol)], 'a tombstone for the replaced');
-      assert.ok(contents(phone).live.includes(fp(pki.carol)), 'offered to the phone first');
+      assert.ok(
+        !contents(phone).live.includes(fp(pki.carol)),
+        'a replacement the user asked for is a deletion: the old one is not offered',
+      );
 
       // replace-all: the PC keeps exactly what was pulled, and no tombstone for the rest.
       const replaced = await certsyncJson<Transfer>(
@@ -165,6 +169,9 @@ test(
       for (const kept of [...purged, pki.bob, pki.dave]) {
         assert.ok(phoneAfter.live.includes(fp(kept)), 'the phone keeps its copy');
       }
+      // The update's deletion stands on both sides: the replaced certificate does not return.
+      assert.ok(!pcAfter.live.includes(fp(pki.carol)), 'the replaced Carol stays deleted');
+      assert.ok(!phoneAfter.live.includes(fp(pki.carol)));
     } finally {
       const served = await serve.stop();
       await ptys.stop();

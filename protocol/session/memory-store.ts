@@ -141,7 +141,6 @@ export class MemoryStore implements StoreView {
       return this.store(id, entry, victim);
     }
     if (target !== undefined) {
-      if (!peerHolds.has(target)) return { kind: 'offer-first', victim: target };
       this.delete(target);
       return this.store(id, entry, target);
     }

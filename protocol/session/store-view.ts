@@ -38,7 +38,8 @@ export type ReceiveOutcome =
   | { readonly kind: 'overflow'; readonly candidates: readonly ListEntry[] }
   /**
    * To take the entry the store would remove `victim` (hex id), which the peer may lack: an
-   * `lru` eviction, the record an `update` replaces, or the room a replace-all makes.
+   * `lru` eviction or the room a replace-all makes (the record an `update` replaces is a
+   * deletion the user asked for, never offered).
    * Nothing was written. The session first offers the victim to the peer and, once the peer
    * holds it, calls `receive` again with `victim`; if the peer does not take it, the entry
    * is refused with `store-full` (spec/protocol.md, "Last copies"). A store returns this
