@@ -100,6 +100,7 @@ test(
       await sa.goodbye();
       assert.equal(await sa.whenEnded(), null);
       assert.equal(await ended, null);
+      assert.equal(sa.reconcileUnconfirmed, false, "B's goodbye confirms what A sent");
       await line.stop();
       assert.equal(acked(a, 'b'), startA, "A's changes up to the session start reached B");
       assert.equal(acked(b, 'a'), startB);
@@ -123,6 +124,9 @@ test(
       const bEnded = opened.sb.whenEnded();
       await opened.sa.reconcile();
       opened.line.a.reset();
+      // The goodbye a command says at the end finds the link gone: not a confirmed sync.
+      await opened.sa.goodbye();
+      assert.equal(opened.sa.reconcileUnconfirmed, true, 'B never confirmed what A sent');
       assert.notEqual(await opened.sa.whenEnded(), null, 'A saw the cut');
       assert.notEqual(await bEnded, null, 'B saw the cut');
       await opened.line.stop();
