@@ -14,8 +14,8 @@ import { seededRandom } from '../../transports/model/seeded-random.ts';
 const RUNNER = fileURLToPath(new URL('./run.ts', import.meta.url));
 
 /**
- * Defects the soak finds in code still being finished by its owners, reported to them with
- * a minimal failing case. Each is (part, target prefix). Any other failure fails this test.
+ * Defects the soak has found whose cause is not yet known, each (part, target prefix); a
+ * failure of one is reported but does not fail this test. Any other failure does.
  * - Once in 100 kills at one full-budget run, a rerun after `kill -9` of the syncing client
  *   exited 0 with the client store still missing certificates. Not seen again since (a
  *   later full run, kills aimed at the sync itself, and cuts at every message boundary of
@@ -38,7 +38,7 @@ function runSoak(args: readonly string[]): Promise<{ status: number | null; stdo
     });
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 400_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 600_000);
     child.on('error', reject);
     child.on('close', (status) => {
       clearTimeout(timer);
@@ -47,12 +47,15 @@ function runSoak(args: readonly string[]): Promise<{ status: number | null; stdo
   });
 }
 
+/** CI runs the quick budget (`npm run soak -- --quick`, about 4 minutes); a local run, tiny. */
+const BUDGET = process.env.CI === 'true' ? 'quick' : 'tiny';
+
 test(
-  'every soak part runs at the tiny budget, reports its figures, and finds no new defect',
-  { timeout: 420_000 },
+  `every soak part runs at the ${BUDGET} budget, reports its figures, and finds no new defect`,
+  { timeout: 660_000 },
   async () => {
-    const json = join(out, 'tiny.json');
-    const r = await runSoak(['--budget', 'tiny', '--seed', '3', '--json', json]);
+    const json = join(out, `${BUDGET}.json`);
+    const r = await runSoak(['--budget', BUDGET, '--seed', '3', '--json', json]);
     const report = JSON.parse(readFileSync(json, 'utf8')) as { results: PartResult[] };
     const parts = new Map(report.results.map((p) => [p.part, p]));
     assert.deepEqual(
@@ -75,7 +78,7 @@ test(
     assert.ok(parts.get('noise')!.inputs > 0);
     assert.ok(parts.get('hostile-peers')!.inputs > 0);
     assert.ok(parts.get('link-faults')!.cuts >= 3);
-    assert.equal(parts.get('crashes')!.kills, 1);
+    assert.equal(parts.get('crashes')!.kills, budgetOf(BUDGET).kills);
     assert.ok(parts.get('noise')!.framesDamaged > 0, 'noise damaged some line frames');
     for (const p of report.results) assert.ok(p.peakRssMb > 0, `${p.part} sampled memory`);
     const unexpected = report.results.flatMap((p) =>
