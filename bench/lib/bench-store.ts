@@ -29,6 +29,7 @@ import type { StoreDigest } from '../../protocol/reconcile/messages.ts';
 import { ReconcileIndex } from '../../protocol/reconcile/reconcile-index.ts';
 import type { Cells } from '../../protocol/reconcile/riblt.ts';
 import type { CertificatePool } from './certificates.ts';
+import { KeyTable } from './key-table.ts';
 
 /** One record as the other schemes and the tests see it, made on demand. */
 export interface BenchRow {
@@ -68,7 +69,7 @@ export class BenchStore implements SyncStore {
   private nextByRecord = new Int32Array(0);
   private nextByKey = new Int32Array(0);
   private byRecord = new Map<number, number>();
-  private byKey = new Map<number, number>();
+  private byKey = new KeyTable();
   /** The few origins every version comes from, by index. */
   private origins: Uint8Array[] = [];
   private labels = new Map<number, string>();
@@ -136,7 +137,7 @@ export class BenchStore implements SyncStore {
     c.nextByRecord = this.nextByRecord.slice();
     c.nextByKey = this.nextByKey.slice();
     c.byRecord = new Map(this.byRecord);
-    c.byKey = new Map(this.byKey);
+    c.byKey = this.byKey.copy();
     c.origins = this.origins.slice();
     c.labels = new Map(this.labels);
     c.ders = new Map(this.ders);
@@ -184,7 +185,7 @@ export class BenchStore implements SyncStore {
 
   findByKey(key: number): readonly StoredItem[] {
     const out: StoredItem[] = [];
-    for (let r = this.byKey.get(key) ?? NONE; r !== NONE; r = this.nextByKey[r] as number) {
+    for (let r = this.byKey.get(key); r !== NONE; r = this.nextByKey[r] as number) {
       out.push(this.itemAt(r));
     }
     return out;
@@ -335,7 +336,7 @@ export class BenchStore implements SyncStore {
     else this.labels.set(r, meta.label);
     if (entry.deleted || poolIndex !== NONE) this.ders.delete(r);
     else this.ders.set(r, (entry.der as Uint8Array).slice());
-    this.nextByKey[r] = this.byKey.get(key) ?? NONE;
+    this.nextByKey[r] = this.byKey.get(key);
     this.byKey.set(key, r);
     this.index.add({ hash, key });
     if (!entry.deleted) this.live += 1;
@@ -344,7 +345,7 @@ export class BenchStore implements SyncStore {
   /** Takes row `r`'s current version out of the key chain, the index and the live count. */
   private unindex(r: number): void {
     const key = this.keys[r] as number;
-    const first = this.byKey.get(key) ?? NONE;
+    const first = this.byKey.get(key);
     if (first === r) {
       const rest = this.nextByKey[r] as number;
       if (rest === NONE) this.byKey.delete(key);

@@ -33,22 +33,39 @@ export class IndexWalk {
   private state: number;
 
   constructor(hi: number, lo: number) {
-    this.state = mixKey(hi, lo) || 1;
+    this.state = walkSeed(hi, lo);
   }
 
   /** Moves to the next index and returns it (MAX_CELL_INDEX once the walk is past it). */
   next(): number {
-    let s = this.state;
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    this.state = s;
-    const u = s / TWO_POW_32;
-    const gap = Math.max(1, Math.ceil((this.index + 1.5) * (1 / Math.sqrt(u) - 1)));
-    this.index = Math.min(MAX_CELL_INDEX, this.index + gap);
+    this.state = nextWalkState(this.state);
+    this.index = nextWalkIndex(this.index, this.state);
     return this.index;
   }
+}
+
+/** The first state of the index walk of key (`hi`, `lo`): its mixer value, or 1 for 0. */
+export function walkSeed(hi: number, lo: number): number {
+  return mixKey(hi, lo) || 1;
+}
+
+/** The xorshift32 step of an index walk's state (shifts 13, 17, 5). */
+export function nextWalkState(state: number): number {
+  let s = state;
+  s ^= s << 13;
+  s ^= s >>> 17;
+  s ^= s << 5;
+  return s >>> 0;
+}
+
+/**
+ * The index a walk moves to from `index` once its state has stepped to `state`: the step of
+ * {@link IndexWalk}, for code that keeps many walks in arrays rather than as objects.
+ */
+export function nextWalkIndex(index: number, state: number): number {
+  const u = state / TWO_POW_32;
+  const gap = Math.max(1, Math.ceil((index + 1.5) * (1 / Math.sqrt(u) - 1)));
+  return Math.min(MAX_CELL_INDEX, index + gap);
 }
 
 /** True when the key's index sequence passes through `index`. */
@@ -196,11 +213,14 @@ export function cellsFromBytes(bytes: Uint8Array): Cells {
   }
   const n = bytes.length / CELL_BYTES;
   const cells = emptyCells(n);
+  const { hi, lo, chk } = cells;
+  // Read in place: a helper closure per cell costs more than the reads themselves.
   for (let i = 0, o = 0; i < n; i++, o += CELL_BYTES) {
-    const b = (k: number): number => bytes[o + k] as number;
-    cells.hi[i] = (b(0) << 16) | (b(1) << 8) | b(2);
-    cells.lo[i] = (b(3) << 16) | (b(4) << 8) | b(5);
-    cells.chk[i] = (b(6) << 8) | b(7);
+    hi[i] =
+      ((bytes[o] as number) << 16) | ((bytes[o + 1] as number) << 8) | (bytes[o + 2] as number);
+    lo[i] =
+      ((bytes[o + 3] as number) << 16) | ((bytes[o + 4] as number) << 8) | (bytes[o + 5] as number);
+    chk[i] = ((bytes[o + 6] as number) << 8) | (bytes[o + 7] as number);
   }
   return cells;
 }

@@ -7,7 +7,7 @@
 
 import { CertsyncError } from '../errors.ts';
 import { keyCheck } from './item-hash.ts';
-import { emptyCells, IndexWalk, keyHitsIndex, type Cells } from './riblt.ts';
+import { emptyCells, nextWalkIndex, nextWalkState, walkSeed, type Cells } from './riblt.ts';
 
 /**
  * Difference cells peeled as they grow. `extend` appends cells (own XOR peer) and peels what
@@ -19,8 +19,18 @@ export class IncrementalPeeler {
   private length = 0;
   private nonZero = 0;
   private readonly keys: number[] = [];
-  /** Per recovered key, its index walk, left at its first index past the cells so far. */
-  private readonly walks: IndexWalk[] = [];
+  /**
+   * Per recovered key: its halves and check, and its index walk (state and index) left at
+   * its first index past the cells so far. Arrays rather than an object per key: peeling a
+   * difference of thousands walks each key a dozen steps, and the steps are the cost.
+   */
+  private readonly keyHi: number[] = [];
+  private readonly keyLo: number[] = [];
+  private readonly keyChk: number[] = [];
+  private readonly walkState: number[] = [];
+  private readonly walkIndex: number[] = [];
+  /** A candidate key's indices below the cells so far, from one walk. */
+  private path: Int32Array = new Int32Array(64);
   private exhausted = false;
 
   /** Difference cells so far. */
@@ -56,12 +66,19 @@ export class IncrementalPeeler {
     this.length = to;
     // Keys recovered before: XOR them out of the new cells they pass through.
     for (let k = 0; k < this.keys.length; k++) {
-      const key = this.keys[k] as number;
-      const walk = this.walks[k] as IndexWalk;
-      while (walk.index < to) {
-        this.toggle(walk.index, key);
-        walk.next();
+      let index = this.walkIndex[k] as number;
+      if (index >= to) continue;
+      let state = this.walkState[k] as number;
+      const h = this.keyHi[k] as number;
+      const l = this.keyLo[k] as number;
+      const c = this.keyChk[k] as number;
+      while (index < to) {
+        this.toggle(index, h, l, c);
+        state = nextWalkState(state);
+        index = nextWalkIndex(index, state);
       }
+      this.walkState[k] = state;
+      this.walkIndex[k] = index;
     }
     if (this.exhausted) return;
     const queue: number[] = [];
@@ -72,32 +89,51 @@ export class IncrementalPeeler {
       const h = hi[i] as number;
       const l = lo[i] as number;
       const c = chk[i] as number;
-      if ((h | l | c) === 0) continue;
-      if (keyCheck(h, l) !== c || !keyHitsIndex(h, l, i)) continue;
+      if ((h | l | c) === 0 || keyCheck(h, l) !== c) continue;
+      // One walk serves both the purity test (does the sequence pass through i?) and the
+      // peel: its indices below `to` are kept, and XORed only when i is among them.
+      let state = walkSeed(h, l);
+      let steps = 0;
+      let hits = false;
+      let j = 0;
+      for (; j < to; j = nextWalkIndex(j, state)) {
+        if (steps === this.path.length) this.path = growInts(this.path);
+        this.path[steps++] = j;
+        if (j === i) hits = true;
+        state = nextWalkState(state);
+      }
+      if (!hits) continue;
       if (this.keys.length >= maxKeys) {
         this.exhausted = true;
         return;
       }
-      const key = h * 0x1000000 + l;
-      this.keys.push(key);
-      const walk = new IndexWalk(h, l);
-      for (let j = 0; j < to; j = walk.next()) {
-        this.toggle(j, key);
-        if (j !== i && ((hi[j] as number) | (lo[j] as number)) !== 0) queue.push(j);
+      const path = this.path;
+      for (let s = 0; s < steps; s++) {
+        const at = path[s] as number;
+        this.toggle(at, h, l, c);
+        if (at !== i && ((hi[at] as number) | (lo[at] as number)) !== 0) queue.push(at);
       }
-      this.walks.push(walk);
+      this.keys.push(h * 0x1000000 + l);
+      this.keyHi.push(h);
+      this.keyLo.push(l);
+      this.keyChk.push(c);
+      // The walk stopped at its first index at or past `to`: the next extension resumes it.
+      this.walkState.push(state);
+      this.walkIndex.push(j);
     }
   }
 
-  private toggle(i: number, key: number): void {
+  /** XORs one key (halves `h`, `l`, check `c`) into cell `i`, keeping the non-zero count. */
+  private toggle(i: number, h: number, l: number, c: number): void {
     const { hi, lo, chk } = this.cells;
-    const h = Math.floor(key / 0x1000000);
-    const l = key % 0x1000000;
     const wasZero = ((hi[i] as number) | (lo[i] as number) | (chk[i] as number)) === 0;
-    hi[i] = (hi[i] as number) ^ h;
-    lo[i] = (lo[i] as number) ^ l;
-    chk[i] = (chk[i] as number) ^ keyCheck(h, l);
-    const isZero = ((hi[i] as number) | (lo[i] as number) | (chk[i] as number)) === 0;
+    const nh = (hi[i] as number) ^ h;
+    const nl = (lo[i] as number) ^ l;
+    const nc = (chk[i] as number) ^ c;
+    hi[i] = nh;
+    lo[i] = nl;
+    chk[i] = nc;
+    const isZero = (nh | nl | nc) === 0;
     if (wasZero && !isZero) this.nonZero += 1;
     else if (!wasZero && isZero) this.nonZero -= 1;
   }
@@ -111,6 +147,12 @@ export class IncrementalPeeler {
     next.chk.set(this.cells.chk);
     this.cells = next;
   }
+}
+
+function growInts(a: Int32Array): Int32Array {
+  const b = new Int32Array(2 * a.length);
+  b.set(a);
+  return b;
 }
 
 /**
