@@ -209,6 +209,49 @@ describe('certsync key', () => {
   );
 
   it(
+    'delete removes a stored key only with --yes, and leaves its certificate',
+    { timeout: 120_000 },
+    async () => {
+      const store = join(tmp.dir, 'deleting.sqlite');
+      const s = ['--store', store];
+      await certsync(['init', ...s]);
+      await certsync(['import', pki.alice.certPath, pki.bob.certPath, ...s]);
+      for (const c of [pki.alice, pki.bob]) {
+        const r = await certsync(['key', 'import', c.keyPath, '--passphrase-file', 'pw', ...s]);
+        assert.equal(r.status, 0, r.stderr);
+      }
+      const alice = fingerprint(pki.alice).slice(0, 12);
+      const unconfirmed = await certsync(['key', 'delete', alice, ...s]);
+      assert.equal(unconfirmed.status, 2, unconfirmed.stderr);
+      assert.match(unconfirmed.stderr, /Alice Example .* for good: export it first .* --yes/);
+      assert.equal(rawKeys(store).length, 2, 'nothing removed without --yes');
+
+      const deleted = await certsync(['key', 'delete', alice, '--yes', '--json', ...s]);
+      assert.equal(deleted.status, 0, deleted.stderr);
+      assert.deepEqual(JSON.parse(deleted.stdout), {
+        certificate: fingerprint(pki.alice),
+        outcome: 'deleted',
+      });
+      assert.deepEqual(
+        rawKeys(store).map((k) => k.fingerprint),
+        [fingerprint(pki.bob)],
+      );
+      const listed = JSON.parse((await certsync(['list', '--json', ...s])).stdout) as {
+        fingerprint: string;
+      }[];
+      assert.ok(
+        listed.some((c) => c.fingerprint === fingerprint(pki.alice)),
+        'cert stays',
+      );
+      assertError(
+        await certsync(['key', 'delete', alice, '--yes', ...s]),
+        'not-found',
+        /no private key for this certificate/,
+      );
+    },
+  );
+
+  it(
     'import refuses what is not the PKCS#8 key of a certificate in the store',
     { timeout: 120_000 },
     async () => {

@@ -1,5 +1,5 @@
 /**
- * `certsync key import | list | export`: the private keys of the user's own certificates,
+ * `certsync key import | list | export | delete`: the private keys of the user's own certificates,
  * kept in the store encrypted under the store's passphrase (node/keys/private-key-ring.ts).
  * A key is named by its certificate's fingerprint. Keys travel to a paired peer only with
  * `push --private-key` or `pull --private-key` (node/client/README.md).
@@ -202,4 +202,30 @@ const exportKey: Command = {
   },
 };
 
-export default [importKey, listKeys, exportKey];
+const deleteKey: Command = {
+  name: 'key delete',
+  summary: 'remove a stored private key for good (its certificate stays)',
+  args: 'FINGERPRINT',
+  positionals: { min: 1, max: 1 },
+  options: {
+    yes: { type: 'boolean', help: 'confirm: a deleted key cannot be recovered from the store' },
+  },
+  run(ctx) {
+    const store = ctx.openStore();
+    const key = resolveKey(store, ctx.positionals[0] as string);
+    const name = key.certificate?.displayName ?? '(certificate no longer in the store)';
+    if (ctx.options.yes !== true) {
+      throw new UsageError(
+        `key delete removes the private key of ${name} ${shortFingerprint(key.fingerprint)} ` +
+          'for good: export it first if it may be needed, then give --yes',
+      );
+    }
+    store.privateKeys.delete(Buffer.from(key.fingerprint, 'hex'));
+    return {
+      text: `Deleted the private key of ${name} ${shortFingerprint(key.fingerprint)}.`,
+      json: { certificate: key.fingerprint, outcome: 'deleted' },
+    };
+  },
+};
+
+export default [importKey, listKeys, exportKey, deleteKey];
