@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { compareVersions, recordKey } from '../protocol/merge/entry.ts';
 import type { BenchStore } from './lib/bench-store.ts';
 import { openCertificatePool, type CertificatePool } from './lib/certificates.ts';
+import { checkWithheld } from './lib/cpu-probe.ts';
 import { runInMemory } from './lib/drive.ts';
 import { discoveryBound } from './lib/lower-bound.ts';
 import { makeSides, runCase } from './lib/measure.ts';
@@ -88,6 +89,51 @@ describe('sync benchmark core (quick mode functions, small stores)', () => {
       }
     });
   }
+
+  for (const spec of [
+    { n: 200, d: 0, deletions: false },
+    { n: 200, d: 1, deletions: false },
+    { n: 200, d: 30, deletions: false },
+    { n: 200, d: 200, deletions: false },
+    { n: 200, d: 30, deletions: true },
+  ] satisfies PairSpec[]) {
+    it(`with the entries withheld every scheme does a full run's discovery and sends no entry (n=${
+      spec.n
+    } d=${spec.d}${spec.deletions ? ', deletions' : ''})`, () => {
+      const [a0, b0] = buildPair(pool, spec);
+      for (const scheme of SCHEMES) {
+        const full = runInMemory(...makeSides(scheme, a0.copy(), b0.copy()));
+        const a = a0.copy();
+        const b = b0.copy();
+        const withheld = runInMemory(...makeSides(scheme, a, b, { withholdEntries: true }));
+        const entries = full.aToB.entryFrames + full.bToA.entryFrames;
+        assert.equal(entries > 0, spec.d > 0, `${scheme}: ${entries} entry frames in full`);
+        for (const [way, f, w] of [
+          ['a to b', full.aToB, withheld.aToB],
+          ['b to a', full.bToA, withheld.bToA],
+        ] as const) {
+          assert.equal(w.entryFrames, 0, `${scheme} ${way}: entry frames`);
+          assert.equal(w.payload, 0, `${scheme} ${way}: entry bytes`);
+          assert.equal(w.discovery, f.discovery, `${scheme} ${way}: discovery bytes`);
+          assert.equal(w.frames, f.frames - f.entryFrames, `${scheme} ${way}: discovery frames`);
+        }
+        assert.equal(withheld.flights, full.flights, `${scheme}: flights`);
+        checkWithheld(full, withheld);
+        assert.deepEqual(a.contentLines(), a0.contentLines(), `${scheme}: side a unchanged`);
+        assert.deepEqual(b.contentLines(), b0.contentLines(), `${scheme}: side b unchanged`);
+      }
+    });
+  }
+
+  it('the CPU probe refuses a withheld run that skipped discovery', () => {
+    const [a0, b0] = buildPair(pool, { n: 200, d: 30, deletions: false });
+    const full = runInMemory(...makeSides('negentropy', a0.copy(), b0.copy()));
+    const naive = runInMemory(
+      ...makeSides('naive', a0.copy(), b0.copy(), { withholdEntries: true }),
+    );
+    assert.throws(() => checkWithheld(full, naive), /expected the discovery of a full run/);
+    assert.throws(() => checkWithheld(full, full), /entry frames with the entries withheld/);
+  });
 
   it('over the link models all schemes agree, and none beats the lower bound', async () => {
     const rows = await runCase(

@@ -13,7 +13,7 @@ import {
 } from '../../protocol/reconcile/messages.ts';
 import { Reconciler, type ReconcileReport } from '../../protocol/reconcile/reconciler.ts';
 import { DEFAULT_LIMITS } from '../../protocol/wire/limits.ts';
-import type { Outgoing, SchemeSide } from './scheme.ts';
+import type { Outgoing, SchemeSide, SideOptions } from './scheme.ts';
 
 /** Live certificates and CRLs of a store, which a real store keeps as counters. */
 export interface StoreCounts {
@@ -56,15 +56,19 @@ function reconcileOfFrame(frame: Uint8Array): ReconcileMessage {
   return decodeReconcileMessage(d.code, d.payload);
 }
 
-/** certsync's side of a reconcile over `store`. */
+/**
+ * certsync's side of a reconcile over `store`. With `withholdEntries` the reconciler's own
+ * option of that name leaves out the entries (protocol/reconcile/reconciler.ts).
+ */
 export class CertsyncSide implements SchemeSide {
   private readonly reconciler: Reconciler;
 
   constructor(
     private readonly store: SyncStore,
     private readonly counts: StoreCounts,
+    options: SideOptions = {},
   ) {
-    this.reconciler = new Reconciler(store);
+    this.reconciler = new Reconciler(store, { withholdEntries: options.withholdEntries ?? false });
   }
 
   get finished(): boolean {

@@ -18,7 +18,9 @@ import type { Outgoing, SchemeSide } from './scheme.ts';
 export interface DirectionCount {
   discovery: number;
   payload: number;
+  /** Frames in all, and those of them that carry an entry. */
   frames: number;
+  entryFrames: number;
   /** Link runs: clock time of the first payload frame handed to the link, and of the last
    * one received; null without payload (or in memory). */
   firstPayloadSentMs: number | null;
@@ -44,6 +46,7 @@ function emptyCount(): DirectionCount {
     discovery: 0,
     payload: 0,
     frames: 0,
+    entryFrames: 0,
     firstPayloadSentMs: null,
     lastPayloadReceivedMs: null,
   };
@@ -51,8 +54,10 @@ function emptyCount(): DirectionCount {
 
 function tally(count: DirectionCount, out: Outgoing): void {
   count.frames += 1;
-  if (out.payload) count.payload += out.frame.length;
-  else count.discovery += out.frame.length;
+  if (out.payload) {
+    count.payload += out.frame.length;
+    count.entryFrames += 1;
+  } else count.discovery += out.frame.length;
 }
 
 /** Process CPU time, user and system, in ms. */

@@ -102,12 +102,13 @@ export function checkGoals(
     met: worstRatio <= 1.2,
   });
 
-  // Finding the difference is what the schemes do differently; the payload (the same
-  // entries, encoded, checked and stored by the same code) is timed apart and taken out.
+  // Finding the difference is what the schemes do differently; the probe times it directly,
+  // in runs with the entries (the same entries, encoded, checked and stored by the same
+  // code) withheld. Whole runs are shown beside.
   const probe = (scheme: string, d: number): CpuProbe | undefined =>
     cpu.find((c) => c.scheme === scheme && c.n === n && c.d === d);
   const discovery = (c: CpuProbe | undefined): number =>
-    c === undefined ? NaN : Math.max(0.01, c.minMs - c.payloadMs);
+    c === undefined ? NaN : Math.max(0.01, c.discoveryMinMs);
   const speedups = cpu
     .filter((c) => c.scheme === 'certsync' && c.n === n)
     .map((c) => {
@@ -123,7 +124,7 @@ export function checkGoals(
     goal: 'CPU >= 5 x faster than negentropy (finding the difference; same stores, in memory)',
     measured:
       speedups.map((r) => `d=${r.d} ${r.x.toFixed(1)} x`).join(', ') +
-      `; with the payload, which both spend alike: ` +
+      `; whole runs, with the payload both spend alike: ` +
       speedups.map((r) => `d=${r.d} ${r.total.toFixed(1)} x`).join(', '),
     met: slowest >= 5,
   });

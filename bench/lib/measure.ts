@@ -10,7 +10,7 @@ import { CertsyncSide, countStore } from './certsync-scheme.ts';
 import { runInMemory, runOverLink, type RunResult } from './drive.ts';
 import { openLink, type LinkName } from './link-setups.ts';
 import { NaiveSide, NegentropySide } from './other-schemes.ts';
-import type { SchemeName, SchemeSide } from './scheme.ts';
+import type { SchemeName, SchemeSide, SideOptions } from './scheme.ts';
 import { buildPair, type PairSpec } from './store-pairs.ts';
 
 /** Where a run goes: in memory, or over a link model. */
@@ -49,14 +49,18 @@ export function makeSides(
   scheme: SchemeName,
   a: BenchStore,
   b: BenchStore,
+  options: SideOptions = {},
 ): [SchemeSide, SchemeSide] {
   switch (scheme) {
     case 'certsync':
-      return [new CertsyncSide(a, countStore(a)), new CertsyncSide(b, countStore(b))];
+      return [
+        new CertsyncSide(a, countStore(a), options),
+        new CertsyncSide(b, countStore(b), options),
+      ];
     case 'negentropy':
-      return [new NegentropySide(a, true), new NegentropySide(b, false)];
+      return [new NegentropySide(a, true, options), new NegentropySide(b, false, options)];
     case 'naive':
-      return [new NaiveSide(a), new NaiveSide(b)];
+      return [new NaiveSide(a, options), new NaiveSide(b, options)];
   }
 }
 

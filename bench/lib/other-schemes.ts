@@ -9,6 +9,9 @@
  * - naive: both sides send their full id list at once, then each sends the entries the
  *   other lacks: one round trip, 32 bytes per item each way.
  *
+ * With `withholdEntries` (scheme.ts) both find the difference and exchange every id list,
+ * want and `done` as usual, and send no entries.
+ *
  * Both end with a `done` frame. Their own frames start with a tag byte (below any CBOR
  * array head, so they never look like a certsync entry frame); entries travel in
  * certsync's entry frames, so payload bytes are alike across schemes.
@@ -19,7 +22,7 @@ import type { ApplyContext } from '../../protocol/merge/store.ts';
 import type { BenchRow, BenchStore } from './bench-store.ts';
 import { entryFrame, entryOfFrame } from './certsync-scheme.ts';
 import { ID_BYTES, Negentropy, NegentropyStorage } from './negentropy.ts';
-import type { Outgoing, SchemeSide } from './scheme.ts';
+import type { Outgoing, SchemeSide, SideOptions } from './scheme.ts';
 
 const TAG_NEGENTROPY = 0x01;
 const TAG_WANT = 0x02;
@@ -69,9 +72,14 @@ abstract class IdSide implements SchemeSide {
   protected readonly byId = new Map<string, BenchRow>();
   protected doneSent = false;
   protected doneReceived = false;
+  private readonly withholdEntries: boolean;
 
   /** Indexes the store by id: upkeep a real store would do on write, outside the timing. */
-  constructor(protected readonly store: BenchStore) {
+  constructor(
+    protected readonly store: BenchStore,
+    options: SideOptions = {},
+  ) {
+    this.withholdEntries = options.withholdEntries ?? false;
     for (const row of store.allRows()) this.byId.set(keyOf(row.id), row);
   }
 
@@ -79,8 +87,10 @@ abstract class IdSide implements SchemeSide {
   abstract receive(frame: Uint8Array): Outgoing[];
   abstract get finished(): boolean;
 
+  /** The entry frames of `ids`; none when entries are withheld (nothing is looked up). */
   protected entries(ids: Iterable<Uint8Array>): Outgoing[] {
     const out: Outgoing[] = [];
+    if (this.withholdEntries) return out;
     for (const id of ids) {
       const row = this.byId.get(keyOf(id));
       if (row === undefined) throw new Error('asked for an id this side does not hold');
@@ -115,8 +125,9 @@ export class NegentropySide extends IdSide {
   constructor(
     store: BenchStore,
     private readonly initiator: boolean,
+    options: SideOptions = {},
   ) {
-    super(store);
+    super(store, options);
     const items = [...store.allRows()].map((r) => ({ timestamp: r.entry.clock, id: r.id }));
     this.neg = new Negentropy(new NegentropyStorage(items), NEGENTROPY_FRAME_LIMIT);
   }

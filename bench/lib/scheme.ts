@@ -34,6 +34,16 @@ export interface SchemeSide {
   readonly finished: boolean;
 }
 
+/** How a scheme's side is made. */
+export interface SideOptions {
+  /**
+   * Finds the difference and sends every discovery frame as a full run would, but builds
+   * and sends none of the entry frames (Outgoing `payload`), so the peer applies nothing.
+   * The CPU probe times discovery alone this way, the same for every scheme. Default false.
+   */
+  readonly withholdEntries?: boolean;
+}
+
 /** The schemes measured. */
 export const SCHEMES = ['certsync', 'negentropy', 'naive'] as const;
 /** A scheme's name. */

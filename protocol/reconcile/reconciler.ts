@@ -47,6 +47,14 @@ export interface ReconcileOptions {
   readonly syndromesPerMessage?: number;
   /** Most key bytes in one `keys` message; default 3,600. */
   readonly keyBytesPerMessage?: number;
+  /**
+   * Finds the difference as usual but sends none of the entries only this side holds: the
+   * stream after decoding is `done` alone, and no entry is read from the store. The peer
+   * then receives nothing to store. For timing the search for the difference apart from
+   * the transfer; a session never sets it. A `want` is answered with `done` alone too.
+   * Default false.
+   */
+  readonly withholdEntries?: boolean;
 }
 
 /** How the difference was found. */
@@ -92,6 +100,7 @@ export class Reconciler {
   private role = 0;
   private readonly ownKeys: OwnKeys;
   private readonly syndromesPerMessage: number;
+  private readonly withholdEntries: boolean;
   private estimate = 0;
   /** The syndrome run, then (if it reached its cap) the cell run; late units go to both. */
   private syndromeRun: SyndromeRun | null = null;
@@ -125,6 +134,7 @@ export class Reconciler {
     this.cellsPerMessage = options.cellsPerMessage ?? 480;
     this.keyBytesPerMessage = options.keyBytesPerMessage ?? 3_600;
     this.syndromesPerMessage = options.syndromesPerMessage ?? SYNDROME_CAP;
+    this.withholdEntries = options.withholdEntries ?? false;
     this.ownKeys = new OwnKeys(store);
     if (!Number.isInteger(this.cellsPerMessage) || this.cellsPerMessage < 1) {
       throw new RangeError(`expected cellsPerMessage >= 1, got ${this.cellsPerMessage}`);
@@ -336,7 +346,8 @@ export class Reconciler {
   /**
    * Sends the entries only this side holds: deletions first (they free room at the peer),
    * then metadata-only versions of records the peer holds in another version (its key
-   * shares our fingerprint tag), then full entries; then `done`.
+   * shares our fingerprint tag), then full entries; then `done`. With `withholdEntries`,
+   * `done` alone.
    */
   private stream(
     localOnly: readonly StoredItem[],
@@ -349,7 +360,7 @@ export class Reconciler {
     const deletions: ReconcileMessage[] = [];
     const metas: ReconcileMessage[] = [];
     const fulls: ReconcileMessage[] = [];
-    for (const item of localOnly) {
+    for (const item of this.withholdEntries ? [] : localOnly) {
       const entry = this.store.get(item.head.kind, item.head.fingerprint);
       if (entry === null) continue;
       if (entry.deleted) {
@@ -408,7 +419,7 @@ export class Reconciler {
       throw new CertsyncError('limit-exceeded', `reconcile: want of ${records.length} records`);
     }
     const out: ReconcileMessage[] = [];
-    for (const r of records) {
+    for (const r of this.withholdEntries ? [] : records) {
       const entry = this.store.get(r.kind, r.fingerprint);
       if (entry !== null) out.push({ type: 'entry', entry });
     }
