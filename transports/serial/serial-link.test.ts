@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { Duplex } from 'node:stream';
 import { test } from 'node:test';
 import { patternFrame, runLinkCompliance } from '../compliance.ts';
 import { createModelLinePair } from '../model/byte-line.ts';
@@ -6,6 +7,7 @@ import type { LinkParams } from '../model/link-params.ts';
 import { SERIAL_115200 } from '../model/presets.ts';
 import { seededRandom } from '../model/seeded-random.ts';
 import { VirtualClock } from '../model/virtual-clock.ts';
+import { encodeSerialFrame, type SerialFrame } from './serial-frame.ts';
 import { SerialLink, type SerialLinkOptions } from './serial-link.ts';
 
 function serialOverModel(
@@ -86,4 +88,64 @@ test('serial link: a peer frame over this end’s limit fails the link, never a 
   await assert.rejects(a.receive(), { code: 'timeout' });
   line.a.destroy();
   line.b.destroy();
+});
+
+/** A line end whose writes go nowhere; `peer` puts bytes on it as if the other end sent them. */
+function deafLine(): { stream: Duplex; peer: (frame: SerialFrame) => void } {
+  const stream = new Duplex({
+    read() {},
+    write(_chunk, _encoding, done) {
+      done();
+    },
+  });
+  return { stream, peer: (frame) => stream.push(encodeSerialFrame(frame)) };
+}
+
+test('serial link: closing while the peer closes ends at the peer’s FIN, even if ours is never acknowledged', async () => {
+  const { stream, peer } = deafLine();
+  const a = new SerialLink(stream, { deadPeerMs: 5000, keepaliveMs: 100, lingerMs: 200 });
+  const closed = a.close();
+  // The peer's FIN crosses ours, and the peer is gone before it acknowledges ours; a new peer
+  // on the line then keeps it busy with valid frames, so silence never ends this end.
+  peer({
+    kind: 'data',
+    seq: 0,
+    ack: 0,
+    window: 16,
+    end: true,
+    fin: true,
+    payload: new Uint8Array(0),
+  });
+  const chatter = setInterval(() => peer({ kind: 'ack', ack: 0, window: 16, sack: 0 }), 50);
+  try {
+    const ended = await Promise.race([
+      closed.then(() => 'closed'),
+      new Promise((r) => setTimeout(() => r('still closing'), 2000)),
+    ]);
+    assert.equal(ended, 'closed');
+  } finally {
+    clearInterval(chatter);
+  }
+});
+
+test('serial link: finished links leave no listener of their own on a long-lived stream', async () => {
+  const { stream, peer } = deafLine();
+  for (let i = 0; i < 20; i++) {
+    const link = new SerialLink(stream, { deadPeerMs: 5000, keepaliveMs: 100, lingerMs: 50 });
+    const closed = link.close();
+    peer({
+      kind: 'data',
+      seq: 0,
+      ack: 0,
+      window: 16,
+      end: true,
+      fin: true,
+      payload: new Uint8Array(0),
+    });
+    await closed;
+  }
+  for (const event of ['data', 'drain', 'close', 'error']) {
+    assert.ok(stream.listenerCount(event) <= 1, `${event}: ${stream.listenerCount(event)}`);
+  }
+  stream.emit('error', new Error('a late error of the line'));
 });

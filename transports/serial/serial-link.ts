@@ -90,6 +90,9 @@ function unwrap(wire: number, near: number): number {
   return near + d;
 }
 
+/** The error listener a finished link leaves on a stream that has no other. */
+const IGNORE_ERROR = (): void => undefined;
+
 /** A {@link Link} over a byte stream; see the module comment for the protocol. */
 export class SerialLink implements Link {
   readonly maxFrameSize: number;
@@ -431,7 +434,10 @@ export class SerialLink implements Link {
     this.#inbox.end();
     this.#queue.fail(new LinkError('link-closed', 'the peer closed the link'), true);
     this.#current = undefined;
-    if (this.#closing && this.#finSeq !== undefined && this.#sndUna > this.#finSeq) this.#finish();
+    // Both ends closing at once: the peer's FIN says it reads nothing more and may be gone
+    // before it acknowledges ours, so waiting for that would wait for nobody (and a new
+    // peer on the same line would keep this end alive, deaf to it, for good).
+    if (this.#closing) this.#finish();
   }
 
   #finAcked(): void {
@@ -525,8 +531,11 @@ export class SerialLink implements Link {
     this.#stream.off('data', this.#onData);
     this.#stream.off('drain', this.#onDrain);
     this.#stream.off('close', this.#onStreamClose);
-    // The error listener stays: a late error of the caller's stream is then ignored here
-    // instead of crashing a process that attached no listener of its own.
+    // A late error of the caller's stream must not crash a process that attached no
+    // listener of its own: one shared listener that ignores it replaces this link's, which
+    // would otherwise keep every finished link reachable from a long-lived stream.
+    this.#stream.off('error', this.#onStreamError);
+    if (this.#stream.listenerCount('error') === 0) this.#stream.on('error', IGNORE_ERROR);
     this.#closeDone?.();
   }
 }
