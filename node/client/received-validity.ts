@@ -56,12 +56,16 @@ export function receivedValiditySetting(peer: string): string {
   return `checked-by-peer:${peer}`;
 }
 
+/** True for a control character (C0, DEL, C1) or a line or paragraph separator. */
+function isControl(char: string): boolean {
+  const c = char.codePointAt(0) as number;
+  return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0x2028 || c === 0x2029;
+}
+
 /** `text` without control characters (each becomes `?`), cut to `max` characters. */
 function printable(text: string, max: number): string {
-  // eslint-disable-next-line no-control-regex
-  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '?');
-  const chars = [...clean];
-  return chars.length <= max ? clean : `${chars.slice(0, max - 1).join('')}…`;
+  const chars = [...text].map((c) => (isControl(c) ? '?' : c));
+  return chars.length <= max ? chars.join('') : `${chars.slice(0, max - 1).join('')}…`;
 }
 
 /**
