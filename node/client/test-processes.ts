@@ -206,6 +206,55 @@ export async function startPtyPair(dir: string, timeoutMs = 10_000): Promise<Pty
   };
 }
 
+/** A phone served on a serial pty pair and paired with a PC, as servePairedOnSerial leaves them. */
+export interface PairedOnSerial {
+  /** The PC's store and link options for every later command. */
+  readonly link: readonly string[];
+  readonly serve: ServeProcess;
+  /** Stops the serve, then the ptys; what the serve printed. */
+  stop(): Promise<ProcessResult>;
+}
+
+/**
+ * Serves the `phone` store (`serve --pair pc` with the PC's one-time secret, and
+ * `serveArgs`) on a fresh serial pty pair in `dir`, and pairs the `pc` store with it by
+ * `connect --pair phone --auto off`.
+ *
+ * @throws Error when the pairing does not succeed (the serve and the ptys are stopped)
+ */
+export async function servePairedOnSerial(
+  dir: string,
+  pc: string,
+  phone: string,
+  serveArgs: readonly string[] = [],
+): Promise<PairedOnSerial> {
+  const { secret } = await certsyncJson<{ secret: string }>(['id', '--store', pc, '--secret'], dir);
+  const ptys = await startPtyPair(dir);
+  const serve = await ServeProcess.start(
+    ['--store', phone, '--link', 'serial', '--device', ptys.b, '--pair', 'pc'].concat([
+      '--secret',
+      secret,
+      ...serveArgs,
+    ]),
+    dir,
+  );
+  const stop = async () => {
+    const served = await serve.stop();
+    await ptys.stop();
+    return served;
+  };
+  const link = ['--store', pc, '--link', 'serial', '--device', ptys.a];
+  const paired = await runCertsync(
+    ['connect', ...link, '--pair', 'phone', '--secret', secret, '--auto', 'off'],
+    dir,
+  );
+  if (paired.status !== 0) {
+    await stop();
+    throw new Error(`pairing over the serial pty pair failed: ${paired.stderr}`);
+  }
+  return { link, serve, stop };
+}
+
 /** SQLite's own `integrity_check` of a store file: `ok` when whole. */
 export function integrityCheck(path: string): string {
   const db = new Database(path, { readonly: true });

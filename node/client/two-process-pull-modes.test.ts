@@ -22,8 +22,7 @@ import {
   certsyncJson,
   integrityCheck,
   runCertsync,
-  ServeProcess,
-  startPtyPair,
+  servePairedOnSerial,
 } from './test-processes.ts';
 
 let pki: StandardPki;
@@ -99,29 +98,8 @@ test(
     const toPhone = ['bob.pem', 'dave.pem', 'newCarol.pem', 'root.pem', 'intermediate.pem'];
     const onPhone = await runCertsync(['import', '--store', phone, ...toPhone], dir);
     assert.equal(onPhone.status, 0, onPhone.stderr);
-    const { secret } = await certsyncJson<{ secret: string }>(
-      ['id', '--store', pc, '--secret'],
-      dir,
-    );
-
-    const ptys = await startPtyPair(dir);
-    const serve = await ServeProcess.start(
-      ['--store', phone, '--link', 'serial', '--device', ptys.b].concat([
-        '--pair',
-        'pc',
-        '--secret',
-        secret,
-      ]),
-      dir,
-    );
-    const link = ['--store', pc, '--link', 'serial', '--device', ptys.a];
+    const { link, stop } = await servePairedOnSerial(dir, pc, phone);
     try {
-      const paired = await runCertsync(
-        ['connect', ...link, '--pair', 'phone', '--secret', secret, '--auto', 'off'],
-        dir,
-      );
-      assert.equal(paired.status, 0, paired.stderr);
-
       // update: the phone's valid Carol takes the place of the PC's expired one.
       const updated = await certsyncJson<Transfer>(
         ['pull', ...link, '--fingerprint', fp(newCarol), '--mode', 'update'],
@@ -173,8 +151,7 @@ test(
       assert.ok(!pcAfter.live.includes(fp(pki.carol)), 'the replaced Carol stays deleted');
       assert.ok(!phoneAfter.live.includes(fp(pki.carol)));
     } finally {
-      const served = await serve.stop();
-      await ptys.stop();
+      const served = await stop();
       assert.equal(served.status, 0, served.stderr);
     }
     assert.equal(integrityCheck(pc), 'ok');

@@ -21,8 +21,7 @@ import {
   certsyncJson,
   integrityCheck,
   runCertsync,
-  ServeProcess,
-  startPtyPair,
+  servePairedOnSerial,
 } from './test-processes.ts';
 
 let pki: StandardPki;
@@ -103,35 +102,8 @@ test(
       (await runCertsync(['import', '--store', phone, 'dave.pem', 'carol.pem'], dir)).status,
       0,
     );
-    const { secret } = await certsyncJson<{ secret: string }>(
-      ['id', '--store', pc, '--secret'],
-      dir,
-    );
-
-    const ptys = await startPtyPair(dir);
-    const serve = await ServeProcess.start(
-      [
-        '--store',
-        phone,
-        '--link',
-        'serial',
-        '--device',
-        ptys.b,
-        '--pair',
-        'pc',
-        '--secret',
-        secret,
-      ],
-      dir,
-    );
-    const link = ['--store', pc, '--link', 'serial', '--device', ptys.a];
+    const { link, stop } = await servePairedOnSerial(dir, pc, phone);
     try {
-      const paired = await runCertsync(
-        ['connect', ...link, '--pair', 'phone', '--secret', secret, '--auto', 'off'],
-        dir,
-      );
-      assert.equal(paired.status, 0, paired.stderr);
-
       // Side by side, with the peer's count and room.
       const all = await certsyncJson<Listed>(['peer', 'list', ...link, '--peer', 'phone'], dir);
       assert.deepEqual([all.mine, all.theirs, all.both], [6, 2, 1]);
@@ -218,8 +190,7 @@ test(
         ['deleted'],
       );
     } finally {
-      const served = await serve.stop();
-      await ptys.stop();
+      const served = await stop();
       assert.equal(served.status, 0, served.stderr);
     }
     assert.equal(integrityCheck(phone), 'ok');

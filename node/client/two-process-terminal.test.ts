@@ -17,11 +17,9 @@ import { buildStandardPki, type StandardPki } from '../testing/openssl-pki.ts';
 import { makeTempDir } from '../testing/temp-dir.ts';
 import {
   CERTSYNC_BIN,
-  certsyncJson,
   integrityCheck,
   runCertsync,
-  ServeProcess,
-  startPtyPair,
+  servePairedOnSerial,
 } from './test-processes.ts';
 
 const MANY = 600;
@@ -110,35 +108,8 @@ test(
       source: 'test',
     });
     seeded.close();
-    const { secret } = await certsyncJson<{ secret: string }>(
-      ['id', '--store', pc, '--secret'],
-      dir,
-    );
-
-    const ptys = await startPtyPair(dir);
-    const serve = await ServeProcess.start(
-      [
-        '--store',
-        phone,
-        '--link',
-        'serial',
-        '--device',
-        ptys.b,
-        '--pair',
-        'pc',
-        '--secret',
-        secret,
-      ],
-      dir,
-    );
-    const link = ['--store', pc, '--link', 'serial', '--device', ptys.a];
+    const { link, stop } = await servePairedOnSerial(dir, pc, phone);
     try {
-      const paired = await runCertsync(
-        ['connect', ...link, '--pair', 'phone', '--secret', secret, '--auto', 'off'],
-        dir,
-      );
-      assert.equal(paired.status, 0, paired.stderr);
-
       // 600 certificates take more than a moment: the bar shows while they go.
       const pushed = await onTerminal(['push', ...link, '--subject', 'User', '--unchecked']);
       assert.equal(pushed.status, 0, pushed.shown);
@@ -171,8 +142,7 @@ test(
         store.close();
       }
     } finally {
-      const served = await serve.stop();
-      await ptys.stop();
+      const served = await stop();
       assert.equal(served.status, 0, served.stderr);
     }
     assert.equal(integrityCheck(phone), 'ok');
